@@ -1,0 +1,90 @@
+"""Weekly feature vectors: what the risk model and the dashboards read."""
+
+from django.db import models
+from django.db.models.functions import Now
+
+from students.db import range_check
+from students.models import Student
+
+
+class StudentFeatures(models.Model):
+    """One student's computed features as of one date (weekly), keyed by (student, feature_date).
+
+    `feature_vector` follows the schema document's structure: `attendance`, `academic`,
+    `behavioral` (4 weekly values each), `trends` and `metadata`.
+    """
+
+    pk = models.CompositePrimaryKey("student_id", "feature_date")
+    # idx_features_student_date (and the primary key) lead with student_id.
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, db_index=False, related_name="features"
+    )
+    feature_date = models.DateField()
+    attendance_rate = models.FloatField(null=True, blank=True)
+    gpa_current = models.FloatField("current GPA", null=True, blank=True)
+    discipline_incidents = models.IntegerField(null=True, blank=True, default=0, db_default=0)
+    feature_vector = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "student_features"
+        verbose_name = "student features"
+        verbose_name_plural = "student features"
+        ordering = ["-feature_date"]
+        constraints = [
+            # Redundant with the primary key, as in the schema document, which declares both.
+            models.UniqueConstraint(
+                fields=["student", "feature_date"],
+                name="student_features_student_id_feature_date_key",
+            ),
+            range_check("attendance_rate", 0, 1, "student_features"),
+            range_check("gpa_current", 0, 5, "student_features"),
+            models.CheckConstraint(
+                condition=models.Q(discipline_incidents__gte=0),
+                name="student_features_discipline_incidents_check",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["feature_date"], name="idx_features_date"),
+            models.Index(fields=["student", "feature_date"], name="idx_features_student_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"features of {self.student_id} as of {self.feature_date}"
+
+
+class StudentFeaturesRow(models.Model):
+    """Read-only view of `student_features` with a single-column key, for the admin.
+
+    Django's admin refuses models with a composite primary key, and the schema keeps
+    (student_id, feature_date) as the key. The view `student_features_admin` (migration 0002)
+    adds `id` = "<student_id>:<feature_date>"; the admin looks rows up by the two real columns.
+    """
+
+    id = models.CharField(primary_key=True, max_length=64)
+    student = models.ForeignKey(
+        Student, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    feature_date = models.DateField()
+    attendance_rate = models.FloatField(null=True)
+    gpa_current = models.FloatField("current GPA", null=True)
+    discipline_incidents = models.IntegerField(null=True)
+    feature_vector = models.JSONField(null=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "student_features_admin"
+        verbose_name = "student features"
+        verbose_name_plural = "student features"
+        ordering = ["-feature_date", "student"]
+        # Not created (the model is unmanaged): tells the admin that this ordering is already
+        # total, so it does not add the computed `id`, which no index covers, to ORDER BY.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "feature_date"], name="student_features_admin_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"features as of {self.feature_date}"

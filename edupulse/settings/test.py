@@ -1,0 +1,13 @@
+"""The test suite: same settings as production, with a fast password hasher.
+
+DATABASE_URL picks the database: unset means SQLite, and `make test` runs the suite a second
+time against a throwaway PostgreSQL server.
+"""
+
+from edupulse.settings.base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

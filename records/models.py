@@ -1,0 +1,196 @@
+"""What happened to each student, day by day: attendance, grades, discipline, and outcomes."""
+
+import uuid
+
+from django.db import models
+from django.db.models.functions import Coalesce, Now
+from simple_history.models import HistoricalRecords
+
+from students.db import choices_check, range_check
+from students.models import Student
+
+
+class AttendanceStatus(models.TextChoices):
+    PRESENT = "present", "Present"
+    ABSENT = "absent", "Absent"
+    TARDY = "tardy", "Tardy"
+    EXCUSED = "excused", "Excused"
+
+
+class AttendanceRecord(models.Model):
+    """One student's attendance for one day, or for one period of a day in secondary schools.
+
+    `period` is NULL where the school records the whole day.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # idx_attendance_student_date leads with student_id, so the FK needs no index of its own.
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, db_index=False, related_name="attendance_records"
+    )
+    date = models.DateField()
+    status = models.CharField(max_length=20, choices=AttendanceStatus.choices)
+    period = models.IntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    history = HistoricalRecords(table_name="attendance_records_history")
+
+    class Meta:
+        db_table = "attendance_records"
+        ordering = ["-date", "period"]
+        constraints = [
+            # The document's UNIQUE(student_id, date, period), with a NULL period counted as one
+            # value: a plain UNIQUE treats NULLs as distinct and would let a whole-day record be
+            # entered twice. COALESCE makes it hold on PostgreSQL and SQLite alike.
+            models.UniqueConstraint(
+                "student",
+                "date",
+                Coalesce("period", -1),
+                name="attendance_records_student_id_date_period_key",
+            ),
+            choices_check("status", AttendanceStatus, "attendance_records"),
+        ]
+        indexes = [
+            models.Index(fields=["student", "date"], name="idx_attendance_student_date"),
+            models.Index(fields=["date", "status"], name="idx_attendance_date_status"),
+            models.Index(fields=["status"], name="idx_attendance_status"),
+        ]
+
+    def __str__(self) -> str:
+        period = f" period {self.period}" if self.period is not None else ""
+        return f"{self.date}{period}: {self.status}"
+
+
+class Grade(models.Model):
+    """One graded piece of work (or a course mark) of a student in a course, 0-100."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # idx_grades_student_course leads with student_id.
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, db_index=False, related_name="grades"
+    )
+    course_id = models.CharField("course ID", max_length=50)
+    course_name = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    grade_value = models.FloatField(null=True, blank=True, help_text="0 to 100")
+    grade_letter = models.CharField(max_length=2, null=True, blank=True)  # noqa: DJ001
+    submission_date = models.DateField()
+    assignment_type = models.CharField(  # noqa: DJ001
+        max_length=50, null=True, blank=True, help_text="homework, quiz, test, project, ..."
+    )
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    history = HistoricalRecords(table_name="grades_history")
+
+    class Meta:
+        db_table = "grades"
+        ordering = ["-submission_date", "course_id"]
+        constraints = [range_check("grade_value", 0, 100, "grades")]
+        indexes = [
+            models.Index(fields=["student", "course_id"], name="idx_grades_student_course"),
+            models.Index(fields=["submission_date"], name="idx_grades_submission_date"),
+            models.Index(fields=["course_id"], name="idx_grades_course_id"),
+            models.Index(fields=["assignment_type"], name="idx_grades_assignment_type"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course_id} {self.assignment_type or ''} {self.submission_date}"
+
+
+class Severity(models.IntegerChoices):
+    MINOR = 1, "1 - Minor (tardy, dress code)"
+    MODERATE = 2, "2 - Moderate (disruption, inappropriate language)"
+    SERIOUS = 3, "3 - Serious (defiance, fighting)"
+    MAJOR = 4, "4 - Major (weapons, drugs)"
+    CRITICAL = 5, "5 - Critical (violence, safety threats)"
+
+
+class DisciplineIncident(models.Model):
+    """A behavioural incident, with the schema document's 1-5 severity scale."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # idx_discipline_student_date leads with student_id.
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, db_index=False, related_name="discipline_incidents"
+    )
+    incident_date = models.DateField()
+    severity_level = models.IntegerField(choices=Severity.choices, null=True, blank=True)
+    incident_type = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
+    description = models.TextField(null=True, blank=True)  # noqa: DJ001
+    resolution = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    history = HistoricalRecords(table_name="discipline_incidents_history")
+
+    class Meta:
+        db_table = "discipline_incidents"
+        ordering = ["-incident_date"]
+        constraints = [range_check("severity_level", 1, 5, "discipline_incidents")]
+        indexes = [
+            models.Index(fields=["student", "incident_date"], name="idx_discipline_student_date"),
+            models.Index(fields=["severity_level"], name="idx_discipline_severity"),
+            models.Index(fields=["incident_type"], name="idx_discipline_type"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_date} {self.incident_type or 'incident'}"
+
+
+class OutcomeType(models.TextChoices):
+    DROPPED_OUT = "dropped_out", "Dropped out"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    TRANSFERRED = "transferred", "Transferred"
+    GRADUATED = "graduated", "Graduated"
+    FAILED = "failed", "Failed"
+    RETAINED = "retained", "Retained"
+    PASSED = "passed", "Passed"
+
+
+class StudentOutcome(models.Model):
+    """What actually happened to a student: the ground truth the risk model learns from.
+
+    An addition to the schema document (see docs/schema.md).
+    """
+
+    # Outcomes that end a student's enrollment: such a student leaves the weekly cohort.
+    TERMINAL = frozenset(
+        {
+            OutcomeType.DROPPED_OUT,
+            OutcomeType.WITHDRAWN,
+            OutcomeType.TRANSFERRED,
+            OutcomeType.GRADUATED,
+        }
+    )
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # idx_outcomes_student_date leads with student_id.
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, db_index=False, related_name="outcomes"
+    )
+    outcome_type = models.CharField(max_length=20, choices=OutcomeType.choices)
+    outcome_date = models.DateField()
+    notes = models.TextField(null=True, blank=True)  # noqa: DJ001
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    history = HistoricalRecords(table_name="student_outcomes_history")
+
+    class Meta:
+        db_table = "student_outcomes"
+        ordering = ["-outcome_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "outcome_type", "outcome_date"],
+                name="student_outcomes_student_id_outcome_type_outcome_date_key",
+            ),
+            choices_check("outcome_type", OutcomeType, "student_outcomes"),
+        ]
+        indexes = [
+            models.Index(fields=["student", "outcome_date"], name="idx_outcomes_student_date"),
+            models.Index(fields=["outcome_type", "outcome_date"], name="idx_outcomes_type_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_type_display()} on {self.outcome_date}"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.outcome_type in self.TERMINAL

@@ -1,0 +1,29 @@
+"""Small database expressions shared by every app's models."""
+
+from django.db import models
+
+
+class CurrentDate(models.Func):
+    """SQL CURRENT_DATE, for `db_default` (the schema's `DEFAULT CURRENT_DATE`)."""
+
+    template = "CURRENT_DATE"
+    output_field = models.DateField()
+
+
+def range_check(field: str, low: float, high: float, table: str) -> models.CheckConstraint:
+    """CHECK (low <= field <= high) named as PostgreSQL names the schema document's inline CHECK.
+
+    NULL passes, as in SQL: the nullable columns of the document stay nullable.
+    """
+    return models.CheckConstraint(
+        condition=models.Q(**{f"{field}__gte": low, f"{field}__lte": high}),
+        name=f"{table}_{field}_check",
+    )
+
+
+def choices_check(field: str, choices: type[models.TextChoices], table: str) -> models.CheckConstraint:
+    """CHECK (field IN (...)) over a TextChoices enumeration, named like PostgreSQL's inline CHECK."""
+    return models.CheckConstraint(
+        condition=models.Q(**{f"{field}__in": choices.values}),
+        name=f"{table}_{field}_check",
+    )

@@ -1,0 +1,69 @@
+import uuid
+
+from django.db import models
+from django.db.models.functions import Now
+from simple_history.models import HistoricalRecords
+
+from students.db import CurrentDate, range_check
+
+
+class Student(models.Model):
+    """A student of the district: who they are and their enrollment.
+
+    `district_id` is the district's own identifier (the student information system's key) and the
+    key every import names a student by. `gpa` and `attendance_rate` are the values the district
+    reports; EduPulse's own computed figures live in `analytics.StudentFeatures`.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    district_id = models.CharField("district ID", max_length=50)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    grade_level = models.IntegerField(
+        null=True, blank=True, help_text="0 is kindergarten, 1-12 the grades."
+    )
+    date_of_birth = models.DateField()
+    gender = models.CharField(max_length=10, null=True, blank=True)  # noqa: DJ001
+    ethnicity = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
+    socioeconomic_status = models.CharField(max_length=50, null=True, blank=True)  # noqa: DJ001
+    gpa = models.FloatField("GPA", null=True, blank=True, help_text="0.0 to 4.0")
+    attendance_rate = models.FloatField(null=True, blank=True, help_text="0.0 to 1.0")
+    parent_contact = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    enrollment_date = models.DateField(null=True, blank=True, db_default=CurrentDate())
+    student_metadata = models.JSONField(default=dict, blank=True, db_default={})
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    # auto_now covers ORM saves; a database trigger (migration 0002) covers set-based SQL updates.
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now(), editable=False)
+
+    history = HistoricalRecords(table_name="students_history", excluded_fields=["updated_at"])
+
+    class Meta:
+        db_table = "students"
+        ordering = ["last_name", "first_name", "district_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["district_id"], name="students_district_id_key"),
+            range_check("grade_level", 0, 12, "students"),
+            range_check("gpa", 0, 4.0, "students"),
+            range_check("attendance_rate", 0, 1.0, "students"),
+        ]
+        indexes = [
+            models.Index(fields=["district_id"], name="idx_students_district_id"),
+            models.Index(fields=["grade_level"], name="idx_students_grade_level"),
+            models.Index(fields=["enrollment_date"], name="idx_students_enrollment_date"),
+            models.Index(fields=["created_at"], name="idx_students_created_at"),
+        ]
+
+    def __str__(self) -> str:
+        # The admin shows names to staff; logs use `log_label` instead.
+        return f"{self.last_name}, {self.first_name} ({self.district_id})"
+
+    @property
+    def log_label(self) -> str:
+        """How logs refer to a student: the UUID only, never a name or contact."""
+        return f"student {self.pk}"
+
+    @property
+    def grade_label(self) -> str:
+        if self.grade_level is None:
+            return "-"
+        return "K" if self.grade_level == 0 else str(self.grade_level)
