@@ -18,7 +18,10 @@ class StudentFeaturesAdmin(admin.ModelAdmin):
         "gpa_current",
         "discipline_incidents",
     )
-    list_filter = (("feature_date", DateRangeFilterBuilder(title="feature date")), "student__grade_level")
+    list_filter = (
+        ("feature_date", DateRangeFilterBuilder(title="feature date")),
+        "student__grade_level",
+    )
     list_select_related = ("student",)
     search_fields = ("=student__district_id", "^student__last_name", "^student__first_name")
     search_help_text = "Student district ID (exact), or the start of a last or first name."

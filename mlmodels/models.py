@@ -19,7 +19,7 @@ class ModelMetadata(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     model_version = models.CharField(max_length=50)
-    model_type = models.CharField(max_length=50, null=True, blank=True)  # noqa: DJ001
+    model_type = models.CharField(max_length=50, null=True, blank=True)
     training_date = models.DateTimeField(db_default=Now())
     performance_metrics = models.JSONField(default=dict, blank=True, db_default={})
     hyperparameters = models.JSONField(default=dict, blank=True, db_default={})
@@ -28,14 +28,18 @@ class ModelMetadata(models.Model):
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 
     # The bytes are megabytes and unreadable; the history keeps everything else.
-    history = HistoricalRecords(table_name="model_metadata_history", excluded_fields=["model_bytes"])
+    history = HistoricalRecords(
+        table_name="model_metadata_history", excluded_fields=["model_bytes"]
+    )
 
     class Meta:
         db_table = "model_metadata"
         verbose_name = "model version"
         ordering = ["-training_date"]
         constraints = [
-            models.UniqueConstraint(fields=["model_version"], name="model_metadata_model_version_key"),
+            models.UniqueConstraint(
+                fields=["model_version"], name="model_metadata_model_version_key"
+            ),
         ]
         indexes = [
             models.Index(fields=["model_version"], name="idx_model_version"),
@@ -66,7 +70,9 @@ class Prediction(models.Model):
     )
     prediction_date = models.DateTimeField(db_default=Now())
     risk_score = models.FloatField(null=True, blank=True)
-    risk_category = models.CharField(max_length=20, choices=RiskCategory.choices, null=True, blank=True)  # noqa: DJ001
+    risk_category = models.CharField(
+        max_length=20, choices=RiskCategory.choices, null=True, blank=True
+    )
     confidence = models.FloatField(null=True, blank=True)
     risk_factors = models.JSONField(default=list, blank=True, db_default=[])
     # The document joins predictions.model_version to model_metadata.model_version; a foreign
@@ -117,11 +123,11 @@ class TrainingFeedback(models.Model):
         Prediction, on_delete=models.CASCADE, db_index=False, related_name="feedback"
     )
     outcome_date = models.DateField(null=True, blank=True)
-    outcome_type = models.CharField(max_length=50, null=True, blank=True)  # noqa: DJ001
-    feedback_type = models.CharField(  # noqa: DJ001
+    outcome_type = models.CharField(max_length=50, null=True, blank=True)
+    feedback_type = models.CharField(
         max_length=50, choices=FeedbackType.choices, null=True, blank=True
     )
-    educator_notes = models.TextField(null=True, blank=True)  # noqa: DJ001
+    educator_notes = models.TextField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 
     history = HistoricalRecords(table_name="training_feedback_history")

@@ -70,11 +70,11 @@ class Grade(models.Model):
         Student, on_delete=models.CASCADE, db_index=False, related_name="grades"
     )
     course_id = models.CharField("course ID", max_length=50)
-    course_name = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    course_name = models.CharField(max_length=200, null=True, blank=True)
     grade_value = models.FloatField(null=True, blank=True, help_text="0 to 100")
-    grade_letter = models.CharField(max_length=2, null=True, blank=True)  # noqa: DJ001
+    grade_letter = models.CharField(max_length=2, null=True, blank=True)
     submission_date = models.DateField()
-    assignment_type = models.CharField(  # noqa: DJ001
+    assignment_type = models.CharField(
         max_length=50, null=True, blank=True, help_text="homework, quiz, test, project, ..."
     )
     created_at = models.DateTimeField(db_default=Now(), editable=False)
@@ -114,9 +114,9 @@ class DisciplineIncident(models.Model):
     )
     incident_date = models.DateField()
     severity_level = models.IntegerField(choices=Severity.choices, null=True, blank=True)
-    incident_type = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
-    description = models.TextField(null=True, blank=True)  # noqa: DJ001
-    resolution = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    incident_type = models.CharField(max_length=100, null=True, blank=True)
+    description = models.TextField(null=True, blank=True)
+    resolution = models.CharField(max_length=200, null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 
     history = HistoricalRecords(table_name="discipline_incidents_history")
@@ -168,7 +168,7 @@ class StudentOutcome(models.Model):
     )
     outcome_type = models.CharField(max_length=20, choices=OutcomeType.choices)
     outcome_date = models.DateField()
-    notes = models.TextField(null=True, blank=True)  # noqa: DJ001
+    notes = models.TextField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 
     history = HistoricalRecords(table_name="student_outcomes_history")

@@ -26,7 +26,7 @@ def recent_records(*, student_id, limit: int = 10) -> RecentRecords:
         attendance=AttendanceRecord.objects.filter(student_id=student_id).order_by(
             "-date", "period"
         )[:limit],
-        # idx_grades_student_course narrows to the student; a student has hundreds of grades at most.
+        # idx_grades_student_course narrows to the student, who has hundreds of grades at most.
         grades=Grade.objects.filter(student_id=student_id).order_by("-submission_date")[:limit],
         incidents=DisciplineIncident.objects.filter(student_id=student_id).order_by(
             "-incident_date"

@@ -46,7 +46,10 @@ class StudentAdmin(SimpleHistoryAdmin):
             {"fields": ("date_of_birth", "gender", "ethnicity", "socioeconomic_status")},
         ),
         ("Contact", {"fields": ("parent_contact",)}),
-        ("Enrollment and reported figures", {"fields": ("enrollment_date", "gpa", "attendance_rate")}),
+        (
+            "Enrollment and reported figures",
+            {"fields": ("enrollment_date", "gpa", "attendance_rate")},
+        ),
         ("Other", {"fields": ("student_metadata", "id", "created_at", "updated_at")}),
     )
     change_form_template = "admin/students/student/change_form.html"
@@ -61,6 +64,7 @@ class StudentAdmin(SimpleHistoryAdmin):
         if obj is not None:
             extra_context["recent"] = recent_records(student_id=obj.pk)
             extra_context["record_lists"] = [
-                (label, f"{reverse(url)}?student__id__exact={obj.pk}") for label, url in RECORD_LISTS
+                (label, f"{reverse(url)}?student__id__exact={obj.pk}")
+                for label, url in RECORD_LISTS
             ]
         return super().change_view(request, object_id, form_url, extra_context)

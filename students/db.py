@@ -21,8 +21,10 @@ def range_check(field: str, low: float, high: float, table: str) -> models.Check
     )
 
 
-def choices_check(field: str, choices: type[models.TextChoices], table: str) -> models.CheckConstraint:
-    """CHECK (field IN (...)) over a TextChoices enumeration, named like PostgreSQL's inline CHECK."""
+def choices_check(
+    field: str, choices: type[models.TextChoices], table: str
+) -> models.CheckConstraint:
+    """CHECK (field IN (...)) over an enumeration, named like PostgreSQL's inline CHECK."""
     return models.CheckConstraint(
         condition=models.Q(**{f"{field}__in": choices.values}),
         name=f"{table}_{field}_check",

@@ -23,12 +23,12 @@ class Student(models.Model):
         null=True, blank=True, help_text="0 is kindergarten, 1-12 the grades."
     )
     date_of_birth = models.DateField()
-    gender = models.CharField(max_length=10, null=True, blank=True)  # noqa: DJ001
-    ethnicity = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
-    socioeconomic_status = models.CharField(max_length=50, null=True, blank=True)  # noqa: DJ001
+    gender = models.CharField(max_length=10, null=True, blank=True)
+    ethnicity = models.CharField(max_length=100, null=True, blank=True)
+    socioeconomic_status = models.CharField(max_length=50, null=True, blank=True)
     gpa = models.FloatField("GPA", null=True, blank=True, help_text="0.0 to 4.0")
     attendance_rate = models.FloatField(null=True, blank=True, help_text="0.0 to 1.0")
-    parent_contact = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    parent_contact = models.CharField(max_length=200, null=True, blank=True)
     enrollment_date = models.DateField(null=True, blank=True, db_default=CurrentDate())
     student_metadata = models.JSONField(default=dict, blank=True, db_default={})
     created_at = models.DateTimeField(db_default=Now(), editable=False)

@@ -68,9 +68,7 @@ TEMPLATES = [
 # --- Database --------------------------------------------------------------------------------
 # PostgreSQL in production (DATABASE_URL=postgres://...); an SQLite file for a one-machine trial.
 DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'edupulse.sqlite3'}"
-    ),
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'edupulse.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions avoid "database is locked" upgrades when a web request and an
@@ -82,6 +80,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+# Django's own backends, extended to write ON DELETE CASCADE into foreign keys (see the package).
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.postgresql": "edupulse.db_backends.postgresql",
+    "django.db.backends.sqlite3": "edupulse.db_backends.sqlite3",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -122,7 +125,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The whole periodic schedule lives in one place: edupulse/schedule.py.
-from edupulse.schedule import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402
+from edupulse.schedule import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402, F401
 
 # --- Logging ---------------------------------------------------------------------------------
 # Log lines name students by their UUID only: names, contacts and birth dates never reach logs.

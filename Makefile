@@ -1,0 +1,23 @@
+# The two set-up commands of the README are `make demo` and `make test`.
+SHELL := /bin/bash
+PY := .venv/bin/python
+
+.PHONY: install demo test lint format migrations-check
+
+install:  ## uv and the locked Python packages (only what is missing)
+	@bash scripts/bootstrap.sh
+
+demo: install  ## the product on SQLite with in-process tasks, served on 127.0.0.1:8000
+	@bash scripts/demo.sh
+
+test: install  ## the whole suite on SQLite, then on a throwaway PostgreSQL 15
+	@bash scripts/test.sh $(PYTEST_ARGS)
+
+lint: install  ## ruff check, ruff format --check, makemigrations --check
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: install
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite, twice: on SQLite, then on a throwaway PostgreSQL 15 this script starts on
+# a loopback port and stops at the end, whatever happens. Arguments go to pytest.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/services.sh
+. scripts/services.sh
+trap services_stop EXIT
+trap 'exit 130' INT TERM
+
+pg_start || exit 1
+
+echo
+echo "================ Run 1 of 2: SQLite ================"
+env -u DATABASE_URL .venv/bin/pytest "$@"
+sqlite_rc=$?
+
+echo
+echo "================ Run 2 of 2: PostgreSQL ($PG_URL) ================"
+DATABASE_URL="$PG_URL" .venv/bin/pytest "$@"
+pg_rc=$?
+
+echo
+echo "SQLite run: $([ $sqlite_rc = 0 ] && echo passed || echo "FAILED (exit $sqlite_rc)")"
+echo "PostgreSQL run: $([ $pg_rc = 0 ] && echo passed || echo "FAILED (exit $pg_rc)")"
+[ $sqlite_rc = 0 ] && [ $pg_rc = 0 ]

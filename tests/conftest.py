@@ -1,0 +1,28 @@
+import pytest
+from django.db import connection
+
+from students.roles import DATA_ENTRY
+from students.services import roles_sync
+
+
+def pytest_report_header(config):
+    settings = connection.settings_dict
+    where = (
+        settings["NAME"]
+        if connection.vendor == "sqlite"
+        else f"{settings['HOST']}:{settings['PORT']}"
+    )
+    return f"database: {connection.vendor} ({where})"
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("root", "root@example.org", "pw-root-1234")
+
+
+@pytest.fixture
+def data_entry_user(django_user_model, db):
+    roles_sync()
+    user = django_user_model.objects.create_user("clerk", password="pw-clerk-1234", is_staff=True)
+    user.groups.add(user.groups.model.objects.get(name=DATA_ENTRY))
+    return user

@@ -1,0 +1,51 @@
+import datetime as dt
+
+import factory
+
+from records.models import AttendanceRecord, DisciplineIncident, Grade, StudentOutcome
+from tests.students.factories import StudentFactory
+
+
+class AttendanceRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AttendanceRecord
+
+    student = factory.SubFactory(StudentFactory)
+    date = factory.Sequence(lambda n: dt.date(2025, 9, 1) + dt.timedelta(days=n))
+    status = "present"
+    period = None
+
+
+class GradeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Grade
+
+    student = factory.SubFactory(StudentFactory)
+    course_id = "MATH-9"
+    course_name = "Algebra I"
+    grade_value = 84.5
+    grade_letter = "B"
+    submission_date = dt.date(2025, 9, 15)
+    assignment_type = "quiz"
+
+
+class DisciplineIncidentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DisciplineIncident
+
+    student = factory.SubFactory(StudentFactory)
+    incident_date = dt.date(2025, 10, 3)
+    severity_level = 2
+    incident_type = "disruption"
+    description = "Repeatedly talked over the teacher."
+    resolution = "Parent conference"
+
+
+class StudentOutcomeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StudentOutcome
+
+    student = factory.SubFactory(StudentFactory)
+    outcome_type = "failed"
+    outcome_date = dt.date(2026, 6, 5)
+    notes = "Failed Algebra I."
