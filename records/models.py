@@ -47,6 +47,9 @@ class AttendanceRecord(models.Model):
                 "date",
                 Coalesce("period", -1),
                 name="attendance_records_student_id_date_period_key",
+                violation_error_message=(
+                    "This student already has an attendance record for that date and period."
+                ),
             ),
             choices_check("status", AttendanceStatus, "attendance_records"),
         ]
@@ -180,6 +183,7 @@ class StudentOutcome(models.Model):
             models.UniqueConstraint(
                 fields=["student", "outcome_type", "outcome_date"],
                 name="student_outcomes_student_id_outcome_type_outcome_date_key",
+                violation_error_message="This student already has this outcome on that date.",
             ),
             choices_check("outcome_type", OutcomeType, "student_outcomes"),
         ]
