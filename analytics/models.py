@@ -3,7 +3,7 @@
 from django.db import models
 from django.db.models.functions import Now
 
-from students.db import range_check
+from students.db import RealField, range_check
 from students.models import Student
 
 
@@ -20,8 +20,8 @@ class StudentFeatures(models.Model):
         Student, on_delete=models.CASCADE, db_index=False, related_name="features"
     )
     feature_date = models.DateField()
-    attendance_rate = models.FloatField(null=True, blank=True)
-    gpa_current = models.FloatField("current GPA", null=True, blank=True)
+    attendance_rate = RealField(null=True, blank=True)
+    gpa_current = RealField("current GPA", null=True, blank=True)
     discipline_incidents = models.IntegerField(null=True, blank=True, default=0, db_default=0)
     feature_vector = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
@@ -66,8 +66,8 @@ class StudentFeaturesRow(models.Model):
         Student, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     feature_date = models.DateField()
-    attendance_rate = models.FloatField(null=True)
-    gpa_current = models.FloatField("current GPA", null=True)
+    attendance_rate = RealField(null=True)
+    gpa_current = RealField("current GPA", null=True)
     discipline_incidents = models.IntegerField(null=True)
     feature_vector = models.JSONField(null=True)
     created_at = models.DateTimeField()

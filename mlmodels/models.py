@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models.functions import Now
 from simple_history.models import HistoricalRecords
 
-from students.db import choices_check, range_check
+from students.db import RealField, choices_check, range_check
 from students.models import Student
 
 
@@ -69,11 +69,11 @@ class Prediction(models.Model):
         Student, on_delete=models.CASCADE, db_index=False, related_name="predictions"
     )
     prediction_date = models.DateTimeField(db_default=Now())
-    risk_score = models.FloatField(null=True, blank=True)
+    risk_score = RealField(null=True, blank=True)
     risk_category = models.CharField(
         max_length=20, choices=RiskCategory.choices, null=True, blank=True
     )
-    confidence = models.FloatField(null=True, blank=True)
+    confidence = RealField(null=True, blank=True)
     risk_factors = models.JSONField(default=list, blank=True, db_default=[])
     # The document joins predictions.model_version to model_metadata.model_version; a foreign
     # key makes that join a constraint. PROTECT: a model that has predictions cannot vanish.

@@ -2,11 +2,13 @@
 
 import uuid
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Value
 from django.db.models.functions import Coalesce, Now
 from simple_history.models import HistoricalRecords
 
-from students.db import choices_check, range_check
+from students.db import RealField, choices_check, range_check
 from students.models import Student
 
 
@@ -74,7 +76,7 @@ class Grade(models.Model):
     )
     course_id = models.CharField("course ID", max_length=50)
     course_name = models.CharField(max_length=200, null=True, blank=True)
-    grade_value = models.FloatField(null=True, blank=True, help_text="0 to 100")
+    grade_value = RealField(null=True, blank=True, help_text="0 to 100")
     grade_letter = models.CharField(max_length=2, null=True, blank=True)
     submission_date = models.DateField()
     assignment_type = models.CharField(
@@ -87,7 +89,21 @@ class Grade(models.Model):
     class Meta:
         db_table = "grades"
         ordering = ["-submission_date", "course_id"]
-        constraints = [range_check("grade_value", 0, 100, "grades")]
+        constraints = [
+            range_check("grade_value", 0, 100, "grades"),
+            # The natural key the schema document lacks (docs/data-formats.md): a re-import
+            # updates the grade of the same piece of work instead of adding a second row.
+            models.UniqueConstraint(
+                "student",
+                "course_id",
+                "submission_date",
+                Coalesce("assignment_type", Value("")),
+                name="grades_natural_key",
+                violation_error_message=(
+                    "This student already has a grade of this type in this course on that date."
+                ),
+            ),
+        ]
         indexes = [
             models.Index(fields=["student", "course_id"], name="idx_grades_student_course"),
             models.Index(fields=["submission_date"], name="idx_grades_submission_date"),
@@ -127,7 +143,19 @@ class DisciplineIncident(models.Model):
     class Meta:
         db_table = "discipline_incidents"
         ordering = ["-incident_date"]
-        constraints = [range_check("severity_level", 1, 5, "discipline_incidents")]
+        constraints = [
+            range_check("severity_level", 1, 5, "discipline_incidents"),
+            # The natural key the schema document lacks (docs/data-formats.md).
+            models.UniqueConstraint(
+                "student",
+                "incident_date",
+                Coalesce("incident_type", Value("")),
+                name="discipline_incidents_natural_key",
+                violation_error_message=(
+                    "This student already has an incident of this type on that date."
+                ),
+            ),
+        ]
         indexes = [
             models.Index(fields=["student", "incident_date"], name="idx_discipline_student_date"),
             models.Index(fields=["severity_level"], name="idx_discipline_severity"),
@@ -198,3 +226,33 @@ class StudentOutcome(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.outcome_type in self.TERMINAL
+
+
+class ImportRun(models.Model):
+    """One successful CSV import: who loaded which files, when, and what it changed.
+
+    Bulk imports write millions of rows with set-based SQL, which bypasses the per-row history;
+    this row is their entry in the audit trail. A failed import writes nothing, not even this.
+    """
+
+    class Source(models.TextChoices):
+        COMMAND = "command", "import_csv command"
+        ADMIN = "admin", "admin upload"
+        GENERATOR = "generator", "generate_district"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(db_default=Now())
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    source = models.CharField(max_length=20, choices=Source.choices)
+    # {"attendance.csv": {"rows": 120, "inserted": 100, "updated": 5, "unchanged": 15}, ...}
+    files = models.JSONField(default=dict)
+
+    class Meta:
+        db_table = "import_runs"
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"import of {', '.join(self.files) or 'nothing'} at {self.started_at:%Y-%m-%d %H:%M}"

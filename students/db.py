@@ -29,3 +29,14 @@ def choices_check(
         condition=models.Q(**{f"{field}__in": choices.values}),
         name=f"{table}_{field}_check",
     )
+
+
+class RealField(models.FloatField):
+    """A 4-byte float: the schema document's REAL (Django's FloatField is double precision).
+
+    PostgreSQL prints a real with the shortest text that reads back to the same value, so 3.1
+    stored is 3.1 exported.
+    """
+
+    def db_type(self, connection):
+        return "real"

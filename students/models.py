@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models.functions import Now
 from simple_history.models import HistoricalRecords
 
-from students.db import CurrentDate, range_check
+from students.db import CurrentDate, RealField, range_check
 
 
 class Student(models.Model):
@@ -19,6 +19,9 @@ class Student(models.Model):
     district_id = models.CharField("district ID", max_length=50)
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
+    # An addition to the schema document (docs/schema.md): dashboards filter and caseloads are
+    # assigned by school.
+    school = models.CharField(max_length=100, null=True, blank=True)
     grade_level = models.IntegerField(
         null=True, blank=True, help_text="0 is kindergarten, 1-12 the grades."
     )
@@ -26,8 +29,8 @@ class Student(models.Model):
     gender = models.CharField(max_length=10, null=True, blank=True)
     ethnicity = models.CharField(max_length=100, null=True, blank=True)
     socioeconomic_status = models.CharField(max_length=50, null=True, blank=True)
-    gpa = models.FloatField("GPA", null=True, blank=True, help_text="0.0 to 4.0")
-    attendance_rate = models.FloatField(null=True, blank=True, help_text="0.0 to 1.0")
+    gpa = RealField("GPA", null=True, blank=True, help_text="0.0 to 4.0")
+    attendance_rate = RealField(null=True, blank=True, help_text="0.0 to 1.0")
     parent_contact = models.CharField(max_length=200, null=True, blank=True)
     enrollment_date = models.DateField(null=True, blank=True, db_default=CurrentDate())
     student_metadata = models.JSONField(default=dict, blank=True, db_default={})
@@ -51,6 +54,7 @@ class Student(models.Model):
             models.Index(fields=["grade_level"], name="idx_students_grade_level"),
             models.Index(fields=["enrollment_date"], name="idx_students_enrollment_date"),
             models.Index(fields=["created_at"], name="idx_students_created_at"),
+            models.Index(fields=["school", "grade_level"], name="idx_students_school_grade"),
         ]
 
     def __str__(self) -> str:

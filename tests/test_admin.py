@@ -132,7 +132,9 @@ def test_an_edit_in_the_admin_appears_in_the_history_with_the_editors_name(clien
 
     page = client.get(reverse("admin:students_student_history", args=[student.pk]))
     assert page.status_code == 200
-    assert "clerk" in page.content.decode()
+    html = page.content.decode()
+    assert "clerk" in html
+    assert "3.0" in html and "2.5" in html  # the change, old and new value
 
 
 def test_deleting_a_record_in_the_admin_is_audited(client, data_entry_user):

@@ -202,3 +202,18 @@ def test_database_defaults_fill_a_row_inserted_with_plain_sql():
     assert student.student_metadata == {}
     assert student.created_at is not None
     assert student.updated_at is not None
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [
+        ("students", "gpa"),
+        ("students", "attendance_rate"),
+        ("grades", "grade_value"),
+        ("student_features", "gpa_current"),
+        ("predictions", "risk_score"),
+        ("predictions", "confidence"),
+    ],
+)
+def test_real_columns_are_four_byte_reals_as_documented(table, column):
+    assert _column_type(table, column).lower() == "real"
