@@ -1,0 +1,569 @@
+"""Loading a folder in the interchange format into the database: all of it, or nothing.
+
+The bridge between the files (records/csv_format.py) and the tables. Rows stream from disk
+through a cell-by-cell check into a staging table (COPY on PostgreSQL), and reach the real
+tables only through set-based upserts, so memory stays bounded whatever the file size.
+"""
+
+import csv
+import io
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from records.csv_format import BY_FILENAME, FORMATS, STUDENTS, CellError, FileFormat
+from records.models import ImportRun
+
+MAX_REPORTED = 50
+# How often (in rows) the progress callback hears about a file.
+PROGRESS_EVERY = 50_000
+
+# Bytes that are not UTF-8 are decoded to lone surrogates (errors="surrogateescape").
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
+Progress = Callable[[str, int, int], None]  # (file name, bytes read, file size)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line == 0 else f"{self.file}, line {self.line}"
+        if self.column:
+            where += f", column {self.column}"
+        value = f" value {self.value!r}" if self.value else ""
+        return f"{where}:{value} {self.reason}"
+
+
+class ImportRejected(Exception):
+    """The folder breaks the format's rules; nothing was written."""
+
+    def __init__(self, problems: list[Problem], total: int):
+        self.problems = problems
+        self.total = total
+        super().__init__(f"{total} problem(s) found; nothing was imported")
+
+    def report(self) -> str:
+        lines = [f"Import refused: {self.total} problem(s) found. Nothing was written."]
+        lines += [f"  {p}" for p in self.problems]
+        if self.total > len(self.problems):
+            lines.append(f"  ... and {self.total - len(self.problems)} more.")
+        return "\n".join(lines)
+
+
+@dataclass
+class _Problems:
+    shown: list[Problem] = field(default_factory=list)
+    total: int = 0
+
+    def add(self, problem: Problem) -> None:
+        self.total += 1
+        if len(self.shown) < MAX_REPORTED:
+            self.shown.append(problem)
+
+
+@dataclass
+class FileCounts:
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+
+    @property
+    def unchanged(self) -> int:
+        return self.rows - self.inserted - self.updated
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "rows": self.rows,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+        }
+
+
+def import_folder_files(folder: Path) -> tuple[list[tuple[FileFormat, Path]], list[Problem]]:
+    """The format's files present in `folder`, in load order, and a problem per unknown CSV."""
+    present = {p.name: p for p in sorted(folder.iterdir()) if p.is_file()}
+    problems = [
+        Problem(name, 0, "", "", f"is not a file of the format ({', '.join(BY_FILENAME)})")
+        for name in present
+        if name.lower().endswith(".csv") and name not in BY_FILENAME
+    ]
+    return [(f, present[f.filename]) for f in FORMATS if f.filename in present], problems
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    files: dict[str, FileCounts]
+    run: ImportRun | None  # None when nothing changed
+
+    @property
+    def changed(self) -> bool:
+        return self.run is not None
+
+
+def district_import(
+    *,
+    folder: Path,
+    user=None,
+    source: str = ImportRun.Source.COMMAND,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Load every file of the format found in `folder`, in one transaction.
+
+    Steps, per file in load order (students first):
+      1. check the header: unknown, repeated or missing required columns;
+      2. stream the rows: check every cell (type, range, enumeration, required), look up the
+         student by district_id (in the database or in this folder's students.csv), and write
+         good rows to a staging table;
+      3. find keys that occur twice in the file (in the staging table);
+      4. if nothing is wrong so far, upsert from staging: new keys are inserted, rows whose
+         values changed are updated, equal rows are not touched.
+    Guarantees: atomic (any problem anywhere raises ImportRejected with the first 50 problems
+    and their total, and rolls everything back); idempotent (importing the same folder again
+    changes no row, not even updated_at); memory bounded by the number of students, not rows.
+    A run that changed anything is recorded as an ImportRun (the bulk audit trail); one that
+    changed nothing leaves the database exactly as it was.
+    """
+    started = timezone.now()
+    files, unknown = import_folder_files(folder)
+    problems = _Problems()
+    for problem in unknown:
+        problems.add(problem)
+    if not files and not unknown:
+        problems.add(Problem(str(folder), 0, "", "", "holds none of the format's files"))
+
+    counts: dict[str, FileCounts] = {}
+    with transaction.atomic():
+        stage_cls = _PostgresStage if connection.vendor == "postgresql" else _SqliteStage
+        students = _StudentIds()
+        for fmt, path in files:
+            if fmt.names_student and not students.loaded:
+                students.load()
+            stage = stage_cls(fmt)
+            file_counts = _stage_file(fmt, path, stage, students, problems, progress)
+            if problems.total == 0:
+                stage.upsert(file_counts, problems, students)
+            else:
+                stage.report_duplicates(problems, students)
+            stage.drop()
+            counts[fmt.filename] = file_counts
+        if problems.total:
+            raise ImportRejected(problems.shown, problems.total)
+        run = None
+        if any(c.inserted or c.updated for c in counts.values()):
+            run = ImportRun.objects.create(
+                started_at=started,
+                user=user,
+                source=source,
+                files={name: c.as_dict() for name, c in counts.items()},
+            )
+        return ImportResult(files=counts, run=run)
+
+
+class _StudentIds:
+    """district_id -> the student's id as the database stores it; None for a student named in
+    this folder's students.csv whose row had a problem (so their records are checked, not
+    loaded, and do not add an "unknown student" problem of their own)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, str | None] = {}
+        self.loaded = False
+        self._by_id: dict[str, str] | None = None
+
+    def load(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT district_id, id FROM students")
+            self.ids.update((d, str(i)) for d, i in cursor.fetchall())
+        self.loaded = True
+
+    def district_id_of(self, student_id: str) -> str:
+        """For problem reports only (built on first use)."""
+        if self._by_id is None:
+            self._by_id = {i: d for d, i in self.ids.items() if i is not None}
+        return self._by_id.get(student_id, student_id)
+
+
+class _CountingBinary(io.RawIOBase):
+    """A binary file that counts the bytes read from it, for progress."""
+
+    def __init__(self, raw) -> None:
+        self.raw = raw
+        self.done = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self.raw.readinto(buffer)
+        self.done += n or 0
+        return n
+
+
+def _stage_file(
+    fmt: FileFormat,
+    path: Path,
+    stage: "_Stage",
+    students: _StudentIds,
+    problems: _Problems,
+    progress: Progress | None,
+) -> FileCounts:
+    name = fmt.filename
+    size = path.stat().st_size
+    counts = FileCounts()
+    with path.open("rb") as raw:
+        counting = _CountingBinary(raw)
+        text = io.TextIOWrapper(
+            io.BufferedReader(counting, 1 << 20),
+            encoding="utf-8-sig",  # a byte-order mark is accepted and dropped
+            errors="surrogateescape",
+            newline="",
+        )
+        reader = csv.reader(text, strict=True)
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            problems.add(Problem(name, 1, "", "", f"the header row is not valid CSV ({exc})"))
+            return counts
+        plan = _header_plan(fmt, name, header, problems)
+        if plan is None:
+            return counts
+        stage.create([c for _, c in plan])
+
+        def rows() -> Iterator[list]:
+            width = len(header)
+            line = 1
+            try:
+                for row in reader:
+                    line = reader.line_num
+                    if not row:
+                        continue  # a blank line
+                    counts.rows += 1
+                    if counts.rows % PROGRESS_EVERY == 0 and progress:
+                        progress(name, counting.done, size)
+                    values = _check_row(name, line, row, width, plan, students, problems)
+                    if values is not None:
+                        yield [line, *values]
+            except csv.Error as exc:
+                problems.add(
+                    Problem(name, reader.line_num or line + 1, "", "", _csv_error_reason(exc))
+                )
+
+        stage.write(rows())
+        if progress:
+            progress(name, size, size)
+    return counts
+
+
+def _csv_error_reason(exc: csv.Error) -> str:
+    if "unexpected end of data" in str(exc) or "EOF" in str(exc):
+        return "the file ends inside a quoted value: the last line is truncated"
+    return f"is not valid CSV ({exc})"
+
+
+def _header_plan(fmt: FileFormat, name: str, header: list[str] | None, problems: _Problems):
+    """[(position in the row, Column)] for the header's columns, or None if the header is bad."""
+    if not header or header == [""]:
+        problems.add(Problem(name, 1, "", "", "is empty: the first line must be the header"))
+        return None
+    before = problems.total
+    header = [h.strip() for h in header]
+    seen: set[str] = set()
+    plan = []
+    for position, column_name in enumerate(header):
+        if column_name in seen:
+            problems.add(Problem(name, 1, column_name, "", "the column appears twice"))
+        elif column_name not in fmt.column_names:
+            problems.add(
+                Problem(
+                    name,
+                    1,
+                    column_name,
+                    "",
+                    f"unknown column (the file's columns are: {', '.join(fmt.column_names)})",
+                )
+            )
+        else:
+            plan.append((position, fmt.column(column_name)))
+        seen.add(column_name)
+    for required in fmt.header_required:
+        if required not in seen:
+            problems.add(Problem(name, 1, required, "", "required column is missing"))
+    if problems.total > before:
+        return None
+    # district_id first: the stage keeps the student's id in its place.
+    plan.sort(key=lambda item: item[1].name != "district_id")
+    return plan
+
+
+def _check_row(name, line, row, width, plan, students, problems) -> list | None:
+    """The row's values ready for staging, or None if it has a problem (which is recorded)."""
+    if len(row) != width:
+        problems.add(
+            Problem(
+                name,
+                line,
+                "",
+                "",
+                f"has {len(row)} fields but the header has {width}"
+                + (" (a truncated line?)" if len(row) < width else ""),
+            )
+        )
+        return None
+    values = []
+    ok = True
+    for position, column in plan:
+        cell = row[position]
+        if not cell.isascii() and _NOT_UTF8.search(cell):
+            problems.add(
+                Problem(
+                    name,
+                    line,
+                    column.name,
+                    cell.encode("utf-8", "surrogateescape").decode("latin-1"),
+                    "is not UTF-8 text (save the file as UTF-8)",
+                )
+            )
+            ok = False
+            values.append(None)
+            continue
+        cell = cell.strip()
+        if not cell:
+            if column.required:
+                problems.add(Problem(name, line, column.name, "", "is required but empty"))
+                ok = False
+            values.append(None)
+            continue
+        try:
+            values.append(column.read(cell))
+        except CellError as exc:
+            problems.add(Problem(name, line, column.name, cell, str(exc)))
+            ok = False
+            values.append(None)  # keep positions: values[0] stays the district_id
+    if name == STUDENTS.filename:
+        if values and values[0]:
+            # Known from here on, even if the row is bad: its records are checked, not loaded.
+            students.ids.setdefault(values[0], None)
+        return values if ok else None
+    if not ok:
+        return None
+    if plan[0][1].name == "district_id":
+        district_id = values[0]
+        if district_id not in students.ids:
+            problems.add(
+                Problem(
+                    name,
+                    line,
+                    "district_id",
+                    district_id,
+                    "no student has this district ID (in the database or in students.csv)",
+                )
+            )
+            return None
+        student_id = students.ids[district_id]
+        if student_id is None:
+            return None  # the student's own row had a problem, already reported
+        values[0] = student_id
+    return values
+
+
+class _Stage:
+    """A temporary table holding one file's checked rows, and the upsert from it."""
+
+    def __init__(self, fmt: FileFormat) -> None:
+        self.fmt = fmt
+        self.table = f"stage_{fmt.name}"
+        self.columns: list[str] = []  # the target table's columns, in staging order
+
+    def create(self, columns) -> None:
+        self.columns = [
+            "student_id" if (c.name == "district_id" and self.fmt.names_student) else c.name
+            for c in columns
+        ]
+        types = [
+            "uuid" if c == "student_id" else col.sql_type
+            for c, col in zip(self.columns, columns, strict=True)
+        ]
+        self._create_table(types)
+
+    def _key_columns(self) -> list[str]:
+        return [
+            "student_id" if k == "district_id" and self.fmt.names_student else k
+            for k in self.fmt.key
+        ]
+
+    def _upsert_sql(self) -> str:
+        table = self.fmt.table
+        names = ", ".join(self.columns)
+        keys = set(self._key_columns())
+        updates = [c for c in self.columns if c not in keys]
+        sql = (
+            f"INSERT INTO {table} (id, {names}) SELECT id, {names} FROM {self.table} WHERE true "
+            f"ON CONFLICT {self.fmt.conflict} "
+        )
+        if not updates:
+            return sql + "DO NOTHING"
+        # Only rows whose values differ are updated: a re-import leaves equal rows untouched.
+        return (
+            sql
+            + "DO UPDATE SET "
+            + ", ".join(f"{c} = EXCLUDED.{c}" for c in updates)
+            + " WHERE "
+            + " OR ".join(f"{table}.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in updates)
+        )
+
+    def upsert(self, counts: FileCounts, problems: _Problems, students: _StudentIds) -> None:
+        """Write the staged rows to the table, unless the file holds a key twice."""
+        before = problems.total
+        # An explicit check: ON CONFLICT alone misses a key repeated with the stored values.
+        self.report_duplicates(problems, students)
+        if problems.total == before:
+            self._upsert_counted(counts)
+
+    def report_duplicates(self, problems: _Problems, students: _StudentIds) -> None:
+        """A problem for each row whose key an earlier row of the same file already has."""
+        if not self.columns:
+            return
+        keys = self._key_columns()
+        present = [k for k in keys if k in self.columns]
+        if not present:
+            return
+        listed = ", ".join(present)
+        same = " AND ".join(f"s.{k} IS NOT DISTINCT FROM f.{k}" for k in present)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.line, f.first_line, {', '.join('s.' + k for k in present)} "
+                f"FROM {self.table} s JOIN ("
+                f"  SELECT {listed}, MIN(line) AS first_line FROM {self.table} "
+                f"  GROUP BY {listed} HAVING COUNT(*) > 1"
+                f") f ON {same} WHERE s.line <> f.first_line ORDER BY s.line"
+            )
+            for line, first_line, *key in cursor.fetchall():
+                shown = [
+                    students.district_id_of(str(v))
+                    if k == "student_id"
+                    else ("" if v is None else str(v))
+                    for k, v in zip(present, key, strict=True)
+                ]
+                problems.add(
+                    Problem(
+                        self.fmt.filename,
+                        line,
+                        ", ".join(self.fmt.key),
+                        ", ".join(v or "(empty)" for v in shown),
+                        f"duplicate: line {first_line} has the same {' + '.join(self.fmt.key)}",
+                    )
+                )
+
+    def drop(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+
+    # Backend-specific
+    def _create_table(self, types: list[str]) -> None:
+        raise NotImplementedError
+
+    def write(self, rows: Iterator[list]) -> None:
+        raise NotImplementedError
+
+    def _upsert_counted(self, counts: FileCounts) -> None:
+        """Run the upsert; set how many rows it inserted and updated."""
+        raise NotImplementedError
+
+
+class _RowsAsCsv(io.TextIOBase):
+    """A file-like object whose read() returns the rows as CSV text, for COPY FROM STDIN.
+
+    psycopg2 sends each chunk as soon as read() returns it, so PostgreSQL parses one chunk on
+    the other core while Python checks the next.
+    """
+
+    def __init__(self, rows: Iterator[list], rows_per_chunk: int = 5000) -> None:
+        self.rows = rows
+        self.rows_per_chunk = rows_per_chunk
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, lineterminator="\n")
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> str:
+        buffer = self.buffer
+        buffer.seek(0)
+        buffer.truncate()
+        writerow = self.writer.writerow
+        for _, row in zip(range(self.rows_per_chunk), self.rows, strict=False):
+            writerow(row)
+        return buffer.getvalue()
+
+    readline = read
+
+
+class _PostgresStage(_Stage):
+    def _create_table(self, types: list[str]) -> None:
+        columns = ", ".join(f"{c} {t}" for c, t in zip(self.columns, types, strict=True))
+        with connection.cursor() as cursor:
+            # TEMP: not written to the WAL, and gone at the end of the session.
+            cursor.execute(
+                f"CREATE TEMP TABLE {self.table} (line bigint NOT NULL, "
+                f"id uuid NOT NULL DEFAULT gen_random_uuid(), {columns})"
+            )
+
+    def write(self, rows: Iterator[list]) -> None:
+        with connection.cursor() as cursor:
+            cursor.cursor.copy_expert(
+                f"COPY {self.table} (line, {', '.join(self.columns)}) FROM STDIN WITH (FORMAT csv)",
+                _RowsAsCsv(rows),
+            )
+
+    def _upsert_counted(self, counts: FileCounts) -> None:
+        sql = (
+            f"WITH written AS ({self._upsert_sql()} RETURNING (xmax = 0) AS inserted) "
+            "SELECT COUNT(*) FILTER (WHERE inserted), COUNT(*) FILTER (WHERE NOT inserted) "
+            "FROM written"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            counts.inserted, counts.updated = cursor.fetchone()
+
+
+class _SqliteStage(_Stage):
+    def _create_table(self, types: list[str]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE {self.table} (line integer NOT NULL, id char(32) NOT NULL, "
+                f"{', '.join(self.columns)})"
+            )
+
+    def write(self, rows: Iterator[list]) -> None:
+        placeholders = ", ".join(["%s"] * (len(self.columns) + 2))
+        sql = f"INSERT INTO {self.table} (line, id, {', '.join(self.columns)}) VALUES ({placeholders})"
+        batch = []
+        with connection.cursor() as cursor:
+            for line, *values in rows:
+                batch.append([line, uuid.uuid4().hex, *values])
+                if len(batch) == 5000:
+                    cursor.executemany(sql, batch)
+                    batch.clear()
+            if batch:
+                cursor.executemany(sql, batch)
+
+    def _upsert_counted(self, counts: FileCounts) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {self.fmt.table}")
+            rows_before = cursor.fetchone()[0]
+            cursor.execute(self._upsert_sql())
+            written = cursor.rowcount
+            cursor.execute(f"SELECT COUNT(*) FROM {self.fmt.table}")
+            counts.inserted = cursor.fetchone()[0] - rows_before
+        counts.updated = written - counts.inserted
