@@ -1,0 +1,34 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from tqdm import tqdm
+
+from records.exporting import district_export
+
+
+class Command(BaseCommand):
+    help = "Write the district's data as interchange-format CSV files into a folder."
+
+    def add_arguments(self, parser):
+        parser.add_argument("folder", type=Path)
+        parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+
+    def handle(self, *args, folder: Path, no_progress: bool, **options):
+        bars: dict[str, tqdm] = {}
+
+        def progress(name: str, rows: int) -> None:
+            if no_progress:
+                return
+            if name not in bars:
+                for finished in bars.values():
+                    finished.close()
+                bars[name] = tqdm(desc=name, unit=" rows", file=self.stderr._out, mininterval=0.5)
+            bars[name].update(rows - bars[name].n)
+
+        with transaction.atomic():
+            written = district_export(folder=folder, progress=progress)
+        for bar in bars.values():
+            bar.close()
+        for name, rows in written.items():
+            self.stdout.write(f"{folder / name}: {rows} rows")
