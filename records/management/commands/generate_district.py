@@ -1,0 +1,111 @@
+import datetime as dt
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from records.importing import ImportRejected, district_import
+from records.models import ImportRun
+from records.synthetic import DistrictSpec, generate_district
+
+
+class Command(BaseCommand):
+    help = (
+        "Generate a synthetic district (no real children's data): write it as interchange-format "
+        "CSV files with --out, or load it into the database with --load. The true risk of each "
+        "student goes to a separate file that is never loaded."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--students", type=int, default=2000)
+        parser.add_argument("--schools", type=int, default=4)
+        parser.add_argument("--start", type=dt.date.fromisoformat, default=DistrictSpec.start,
+                            help="first school day (YYYY-MM-DD)")  # fmt: skip
+        parser.add_argument("--days", type=int, default=180, help="number of school days")
+        parser.add_argument("--seed", type=int, default=DistrictSpec.seed)
+        where = parser.add_mutually_exclusive_group(required=True)
+        where.add_argument("--out", type=Path, help="write the CSV files into this folder")
+        where.add_argument("--load", action="store_true", help="load into the database")
+        parser.add_argument(
+            "--truth",
+            type=Path,
+            help="where to write the true risk file (default: OUT/truth/true_risk.csv, or "
+            "var/truth/true_risk_seed<SEED>.csv with --load)",
+        )
+        parser.add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args, **options):
+        if options["students"] < 1 or options["schools"] < 1 or options["days"] < 5:
+            raise CommandError("--students and --schools must be at least 1, --days at least 5")
+        spec = DistrictSpec(
+            students=options["students"],
+            schools=options["schools"],
+            start=options["start"],
+            school_days=options["days"],
+            seed=options["seed"],
+        )
+        quiet = options["no_progress"]
+        if options["load"]:
+            folder = Path(tempfile.mkdtemp(prefix="edupulse-district-", dir=_scratch()))
+            truth = (
+                options["truth"] or settings.VAR_DIR / "truth" / f"true_risk_seed{spec.seed}.csv"
+            )
+        else:
+            folder = options["out"]
+            truth = options["truth"] or folder / "truth" / "true_risk.csv"
+        try:
+            started = time.perf_counter()
+            summary = self._generate(spec, folder, truth, quiet)
+            generated = time.perf_counter() - started
+            self.stdout.write(f"Generated {spec.students} students in {generated:.1f} s:")
+            for name, rows in summary.rows.items():
+                self.stdout.write(f"  {name}.csv: {rows} rows")
+            for name, rate in summary.rates.items():
+                self.stdout.write(f"  {name.replace('_', ' ')}: {rate:.1%}")
+            self.stdout.write(f"True risk (never loaded): {truth}")
+            if options["load"]:
+                self._load(folder, quiet)
+                self.stdout.write(f"Loaded in {time.perf_counter() - started - generated:.1f} s.")
+        finally:
+            if options["load"]:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def _generate(self, spec, folder, truth, quiet):
+        with tqdm(total=spec.students, desc="generating", unit=" students", disable=quiet,
+                  file=self.stderr._out) as bar:  # fmt: skip
+            return generate_district(
+                spec, folder, truth, progress=lambda done, total: bar.update(done - bar.n)
+            )
+
+    def _load(self, folder, quiet):
+        bars: dict[str, tqdm] = {}
+
+        def progress(name, done, size):
+            if name not in bars:
+                for finished in bars.values():
+                    finished.close()
+                bars[name] = tqdm(total=size, desc=f"loading {name}", unit="B", unit_scale=True,
+                                  disable=quiet, file=self.stderr._out)  # fmt: skip
+            bars[name].update(done - bars[name].n)
+
+        try:
+            result = district_import(
+                folder=folder, source=ImportRun.Source.GENERATOR, progress=progress
+            )
+        except ImportRejected as rejected:  # a bug in the generator: say so plainly
+            raise CommandError(rejected.report()) from None
+        finally:
+            for bar in bars.values():
+                bar.close()
+        for name, counts in result.files.items():
+            self.stdout.write(f"  {name}: {counts.inserted} inserted, {counts.updated} updated")
+
+
+def _scratch() -> Path:
+    scratch = settings.VAR_DIR / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    return scratch
