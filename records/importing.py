@@ -7,13 +7,14 @@ tables only through set-based upserts, so memory stays bounded whatever the file
 
 import csv
 import io
+import itertools
 import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from records.csv_format import BY_FILENAME, FORMATS, STUDENTS, CellError, FileFormat
@@ -150,6 +151,11 @@ def district_import(
         for fmt, path in files:
             if fmt.names_student and not students.loaded:
                 students.load()
+            if problems.total == 0 and _bulk_loadable(fmt):
+                loaded = _bulk_load(fmt, path, students, problems, progress)
+                if loaded is not None:
+                    counts[fmt.filename] = loaded
+                    continue
             stage = stage_cls(fmt)
             file_counts = _stage_file(fmt, path, stage, students, problems, progress)
             if problems.total == 0:
@@ -240,24 +246,45 @@ def _stage_file(
             return counts
         stage.create([c for _, c in plan])
 
-        def rows() -> Iterator[list]:
+        def rows() -> Iterator:
             width = len(header)
-            line = 1
+            as_text = stage.as_text
+            check = _RowChecker(fmt, plan, width, students, problems, as_text)
+            fast = check.fast
+            with_line = stage.needs_line
+            line = seen = 0
             try:
                 for row in reader:
+                    seen += 1
+                    if not seen % PROGRESS_EVERY and progress:
+                        progress(name, counting.done, size)
+                    if fast is not None and len(row) == width:
+                        try:
+                            out = fast(row)
+                        except KeyError:
+                            pass  # a cell text not seen before: the full check below
+                        else:
+                            if with_line:
+                                n = reader.line_num
+                                out = f"{n},{out}" if as_text else [n, *out]
+                            yield out
+                            continue
                     line = reader.line_num
                     if not row:
+                        seen -= 1
                         continue  # a blank line
-                    counts.rows += 1
-                    if counts.rows % PROGRESS_EVERY == 0 and progress:
-                        progress(name, counting.done, size)
-                    values = _check_row(name, line, row, width, plan, students, problems)
-                    if values is not None:
-                        yield [line, *values]
+                    values = check(row, line)
+                    if values is None:
+                        continue
+                    if with_line:
+                        values.insert(0, line)
+                    yield ",".join(map(_csv_cell, values)) + "\n" if as_text else values
             except csv.Error as exc:
                 problems.add(
                     Problem(name, reader.line_num or line + 1, "", "", _csv_error_reason(exc))
                 )
+            finally:
+                counts.rows = seen
 
         stage.write(rows())
         if progress:
@@ -306,79 +333,215 @@ def _header_plan(fmt: FileFormat, name: str, header: list[str] | None, problems:
     return plan
 
 
-def _check_row(name, line, row, width, plan, students, problems) -> list | None:
-    """The row's values ready for staging, or None if it has a problem (which is recorded)."""
-    if len(row) != width:
-        problems.add(
-            Problem(
-                name,
-                line,
-                "",
-                "",
-                f"has {len(row)} fields but the header has {width}"
-                + (" (a truncated line?)" if len(row) < width else ""),
-            )
-        )
-        return None
-    values = []
-    ok = True
-    for position, column in plan:
-        cell = row[position]
-        if not cell.isascii() and _NOT_UTF8.search(cell):
+# Distinct cell texts remembered per column. Most columns repeat a few values (dates, statuses,
+# periods, course ids, district ids), so most rows are checked by dictionary lookups alone.
+CACHE_LIMIT = 50_000
+
+
+def _csv_cell(value) -> str:
+    """A value as a CSV cell for COPY: empty for NULL, quoted only where needed."""
+    if value is None:
+        return ""
+    text = str(value)
+    if any(c in text for c in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _compile_fast(caches: list[dict], positions: list[int], as_text: bool):
+    """A function of a row that looks every cell up in its column's cache: a CSV line (as_text)
+    or a list of values. Generated for the file's columns: the hot loop of the import."""
+    namespace = {f"c{k}": cache for k, cache in enumerate(caches)}
+    cells = [f"c{k}[row[{pos}]]" for k, pos in enumerate(positions)]
+    if as_text:
+        body = 'f"' + ",".join("{" + c + "}" for c in cells) + '\\n"'
+    else:
+        body = f"[{', '.join(cells)}]"
+    exec(f"def fast(row):\n    return {body}\n", namespace)
+    return namespace["fast"]
+
+
+class _RowChecker:
+    """Checks rows of one file: `fast(row)` for rows made of cell texts already seen valid
+    (KeyError otherwise), and calling the checker for the full check that records problems."""
+
+    def __init__(self, fmt, plan, width, students, problems, as_text: bool) -> None:
+        self.name = fmt.filename
+        self.plan = plan
+        self.width = width
+        self.students = students
+        self.problems = problems
+        self.as_text = as_text
+        self.caches: list[dict] = [{} for _ in plan]
+        self.fast = None
+        if fmt.names_student:  # students.csv rows also register district IDs: always in full
+            # The district_id column's cache is the student lookup itself.
+            self.caches[0] = {d: i for d, i in students.ids.items() if i is not None}
+            self.fast = _compile_fast(self.caches, [pos for pos, _ in plan], as_text)
+
+    def __call__(self, row, line) -> list | None:
+        values = self._check(row, line)
+        if values is not None and self.fast is not None:
+            for cache, (position, _), value in zip(self.caches, self.plan, values, strict=True):
+                if len(cache) < CACHE_LIMIT:
+                    cache[row[position]] = _csv_cell(value) if self.as_text else value
+        return values
+
+    def _check(self, row, line) -> list | None:
+        """The row's values ready for staging, or None if it has a problem (recorded)."""
+        name, problems, students, width = self.name, self.problems, self.students, self.width
+        plan = self.plan
+        if len(row) != width:
             problems.add(
                 Problem(
                     name,
                     line,
-                    column.name,
-                    cell.encode("utf-8", "surrogateescape").decode("latin-1"),
-                    "is not UTF-8 text (save the file as UTF-8)",
-                )
-            )
-            ok = False
-            values.append(None)
-            continue
-        cell = cell.strip()
-        if not cell:
-            if column.required:
-                problems.add(Problem(name, line, column.name, "", "is required but empty"))
-                ok = False
-            values.append(None)
-            continue
-        try:
-            values.append(column.read(cell))
-        except CellError as exc:
-            problems.add(Problem(name, line, column.name, cell, str(exc)))
-            ok = False
-            values.append(None)  # keep positions: values[0] stays the district_id
-    if name == STUDENTS.filename:
-        if values and values[0]:
-            # Known from here on, even if the row is bad: its records are checked, not loaded.
-            students.ids.setdefault(values[0], None)
-        return values if ok else None
-    if not ok:
-        return None
-    if plan[0][1].name == "district_id":
-        district_id = values[0]
-        if district_id not in students.ids:
-            problems.add(
-                Problem(
-                    name,
-                    line,
-                    "district_id",
-                    district_id,
-                    "no student has this district ID (in the database or in students.csv)",
+                    "",
+                    "",
+                    f"has {len(row)} fields but the header has {width}"
+                    + (" (a truncated line?)" if len(row) < width else ""),
                 )
             )
             return None
-        student_id = students.ids[district_id]
-        if student_id is None:
-            return None  # the student's own row had a problem, already reported
-        values[0] = student_id
-    return values
+        values = []
+        ok = True
+        for position, column in plan:
+            cell = row[position]
+            if not cell.isascii() and _NOT_UTF8.search(cell):
+                problems.add(
+                    Problem(
+                        name,
+                        line,
+                        column.name,
+                        cell.encode("utf-8", "surrogateescape").decode("latin-1"),
+                        "is not UTF-8 text (save the file as UTF-8)",
+                    )
+                )
+                ok = False
+                values.append(None)
+                continue
+            cell = cell.strip()
+            if not cell:
+                if column.required:
+                    problems.add(Problem(name, line, column.name, "", "is required but empty"))
+                    ok = False
+                values.append(None)
+                continue
+            try:
+                values.append(column.read(cell))
+            except CellError as exc:
+                problems.add(Problem(name, line, column.name, cell, str(exc)))
+                ok = False
+                values.append(None)  # keep positions: values[0] stays the district_id
+        if name == STUDENTS.filename:
+            if values and values[0]:
+                # Known from here on, even if the row is bad: its records are checked, not loaded.
+                students.ids.setdefault(values[0], None)
+            return values if ok else None
+        if not ok:
+            return None
+        if plan[0][1].name == "district_id":
+            district_id = values[0]
+            if district_id not in students.ids:
+                problems.add(
+                    Problem(
+                        name,
+                        line,
+                        "district_id",
+                        district_id,
+                        "no student has this district ID (in the database or in students.csv)",
+                    )
+                )
+                return None
+            student_id = students.ids[district_id]
+            if student_id is None:
+                return None  # the student's own row had a problem, already reported
+            values[0] = student_id
+        return values
+
+
+def _bulk_loadable(fmt: FileFormat) -> bool:
+    """Whether `fmt` can take the bulk path: PostgreSQL, an empty table no other table refers to."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT NOT EXISTS (SELECT 1 FROM {fmt.table}) AND NOT EXISTS ("
+            "  SELECT 1 FROM pg_constraint WHERE confrelid = %s::regclass)",
+            [fmt.table],
+        )
+        return cursor.fetchone()[0]
+
+
+class _RestartWithStaging(Exception):
+    pass
+
+
+def _bulk_load(fmt, path, students, problems, progress) -> FileCounts | None:
+    """Load a file into an empty table the way pg_restore does: without its keys and indexes.
+
+    Steps, inside a savepoint: drop the table's primary, unique and foreign keys and its
+    indexes (remembering their definitions); COPY the checked rows straight into the table;
+    re-create the keys and indexes (one sort each instead of millions of index insertions; the
+    foreign key is checked by one join); ANALYZE. Returns None when re-creating a unique key
+    fails, that is when the file holds a key twice: the caller then loads the file through the
+    staging table, which reports each duplicate with its line.
+    The table is locked for the transaction, which costs nothing as it was empty.
+    """
+    before = problems.total
+    target = _DirectCopy(fmt)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            restore = _drop_keys_and_indexes(cursor, fmt.table)
+            counts = _stage_file(fmt, path, target, students, problems, progress)
+            if problems.total > before:
+                raise _RestartWithStaging  # roll back this file; its problems are reported
+            for sql in restore:
+                cursor.execute(sql)
+            cursor.execute(f"ANALYZE {fmt.table}")
+    except _RestartWithStaging:
+        return FileCounts()
+    except IntegrityError:
+        return None
+    counts.inserted = target.written
+    return counts
+
+
+def _drop_keys_and_indexes(cursor, table: str) -> list[str]:
+    """Drop the table's keys and indexes; return the SQL that re-creates them, keys first."""
+    cursor.execute(
+        "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype IN ('p', 'u', 'f') "
+        "ORDER BY CASE contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 ELSE 2 END",
+        [table],
+    )
+    constraints = cursor.fetchall()
+    cursor.execute(
+        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+        "JOIN pg_class i ON i.oid = x.indexrelid "
+        "WHERE x.indrelid = %s::regclass "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+        [table],
+    )
+    indexes = cursor.fetchall()
+    for name, _, _ in constraints:
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for name, _ in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    add = f"ALTER TABLE {table} ADD CONSTRAINT"
+    keys = [f'{add} "{n}" {d}' for n, t, d in constraints if t != "f"]
+    foreign = [f'{add} "{n}" {d}' for n, t, d in constraints if t == "f"]
+    # Unique indexes (the natural keys) right after the keys: they are what can fail.
+    unique_first = sorted((d for _, d in indexes), key=lambda d: "UNIQUE" not in d)
+    return keys + unique_first + foreign
 
 
 class _Stage:
     """A temporary table holding one file's checked rows, and the upsert from it."""
+
+    needs_line = True  # rows come with their line number first
+    as_text = True  # rows come as CSV lines (for COPY), not lists of values
 
     def __init__(self, fmt: FileFormat) -> None:
         self.fmt = fmt
@@ -481,30 +644,25 @@ class _Stage:
         raise NotImplementedError
 
 
-class _RowsAsCsv(io.TextIOBase):
-    """A file-like object whose read() returns the rows as CSV text, for COPY FROM STDIN.
+class _CsvLines(io.TextIOBase):
+    """A file-like object whose read() returns the next CSV lines, for COPY FROM STDIN.
 
     psycopg2 sends each chunk as soon as read() returns it, so PostgreSQL parses one chunk on
     the other core while Python checks the next.
     """
 
-    def __init__(self, rows: Iterator[list], rows_per_chunk: int = 5000) -> None:
-        self.rows = rows
-        self.rows_per_chunk = rows_per_chunk
-        self.buffer = io.StringIO()
-        self.writer = csv.writer(self.buffer, lineterminator="\n")
+    def __init__(self, lines: Iterator[str], lines_per_chunk: int = 5000) -> None:
+        self.lines = lines
+        self.lines_per_chunk = lines_per_chunk
+        self.count = 0
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int = -1) -> str:
-        buffer = self.buffer
-        buffer.seek(0)
-        buffer.truncate()
-        writerow = self.writer.writerow
-        for _, row in zip(range(self.rows_per_chunk), self.rows, strict=False):
-            writerow(row)
-        return buffer.getvalue()
+        batch = list(itertools.islice(self.lines, self.lines_per_chunk))
+        self.count += len(batch)
+        return "".join(batch)
 
     readline = read
 
@@ -523,7 +681,7 @@ class _PostgresStage(_Stage):
         with connection.cursor() as cursor:
             cursor.cursor.copy_expert(
                 f"COPY {self.table} (line, {', '.join(self.columns)}) FROM STDIN WITH (FORMAT csv)",
-                _RowsAsCsv(rows),
+                _CsvLines(rows),
             )
 
     def _upsert_counted(self, counts: FileCounts) -> None:
@@ -537,7 +695,31 @@ class _PostgresStage(_Stage):
             counts.inserted, counts.updated = cursor.fetchone()
 
 
+class _DirectCopy(_Stage):
+    """COPY checked rows straight into the target table (the bulk path); ids by default."""
+
+    needs_line = False
+
+    def __init__(self, fmt: FileFormat) -> None:
+        super().__init__(fmt)
+        self.written = 0
+
+    def _create_table(self, types: list[str]) -> None:
+        pass
+
+    def write(self, rows: Iterator[list]) -> None:
+        source = _CsvLines(rows)
+        with connection.cursor() as cursor:
+            cursor.cursor.copy_expert(
+                f"COPY {self.fmt.table} ({', '.join(self.columns)}) FROM STDIN WITH (FORMAT csv)",
+                source,
+            )
+        self.written = source.count
+
+
 class _SqliteStage(_Stage):
+    as_text = False
+
     def _create_table(self, types: list[str]) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -547,7 +729,8 @@ class _SqliteStage(_Stage):
 
     def write(self, rows: Iterator[list]) -> None:
         placeholders = ", ".join(["%s"] * (len(self.columns) + 2))
-        sql = f"INSERT INTO {self.table} (line, id, {', '.join(self.columns)}) VALUES ({placeholders})"
+        names = ", ".join(self.columns)
+        sql = f"INSERT INTO {self.table} (line, id, {names}) VALUES ({placeholders})"
         batch = []
         with connection.cursor() as cursor:
             for line, *values in rows:
