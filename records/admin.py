@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.urls import path
 from rangefilter.filters import DateRangeFilterBuilder
 
-from records.models import AttendanceRecord, DisciplineIncident, Grade, StudentOutcome
+from records.admin_upload import upload_view
+from records.models import AttendanceRecord, DisciplineIncident, Grade, ImportRun, StudentOutcome
 from students.admin_base import LargeTableAdmin
 
 # Records name their student by district ID (exact) or the start of the student's names.
@@ -9,6 +11,9 @@ STUDENT_SEARCH = ("=student__district_id", "^student__last_name", "^student__fir
 
 
 class StudentRecordAdmin(LargeTableAdmin):
+    # The list page has an "Import CSV" button leading to the upload page for this file.
+    change_list_template = "admin/records/change_list_with_import.html"
+    import_file = ""  # the interchange file of this model
     autocomplete_fields = ("student",)
     list_select_related = ("student",)
     search_fields = STUDENT_SEARCH
@@ -19,9 +24,14 @@ class StudentRecordAdmin(LargeTableAdmin):
     def district_id(self, obj) -> str:
         return obj.student.district_id
 
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "import_file": self.import_file}
+        return super().changelist_view(request, extra_context)
+
 
 @admin.register(AttendanceRecord)
 class AttendanceRecordAdmin(StudentRecordAdmin):
+    import_file = "attendance"
     list_display = ("date", "district_id", "student", "period", "status")
     list_filter = (
         "status",
@@ -34,6 +44,7 @@ class AttendanceRecordAdmin(StudentRecordAdmin):
 
 @admin.register(Grade)
 class GradeAdmin(StudentRecordAdmin):
+    import_file = "grades"
     list_display = (
         "submission_date",
         "district_id",
@@ -65,6 +76,7 @@ class GradeAdmin(StudentRecordAdmin):
 
 @admin.register(DisciplineIncident)
 class DisciplineIncidentAdmin(StudentRecordAdmin):
+    import_file = "discipline"
     list_display = (
         "incident_date",
         "district_id",
@@ -94,6 +106,7 @@ class DisciplineIncidentAdmin(StudentRecordAdmin):
 
 @admin.register(StudentOutcome)
 class StudentOutcomeAdmin(StudentRecordAdmin):
+    import_file = "outcomes"
     list_display = ("outcome_date", "district_id", "student", "outcome_type")
     list_filter = (
         "outcome_type",
@@ -102,3 +115,32 @@ class StudentOutcomeAdmin(StudentRecordAdmin):
     )
     date_hierarchy = "outcome_date"
     fields = ("student", "outcome_type", "outcome_date", "notes", "id", "created_at")
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """Each successful bulk import: the audit trail of rows written by set-based SQL."""
+
+    list_display = ("started_at", "finished_at", "user", "source", "files_summary")
+    list_filter = ("source", ("started_at", DateRangeFilterBuilder(title="started")))
+    readonly_fields = ("id", "started_at", "finished_at", "user", "source", "files")
+    change_list_template = "admin/records/change_list_with_import.html"
+
+    def get_urls(self):
+        upload = self.admin_site.admin_view(lambda request: upload_view(self, request))
+        return [path("upload/", upload, name="records_importrun_upload"), *super().get_urls()]
+
+    @admin.display(description="files")
+    def files_summary(self, obj: ImportRun) -> str:
+        return "; ".join(
+            f"{name}: +{c['inserted']} ~{c['updated']}" for name, c in (obj.files or {}).items()
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

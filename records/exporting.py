@@ -9,7 +9,7 @@ import csv
 from collections.abc import Callable
 from pathlib import Path
 
-from django.db import connection
+from django.db import connection, transaction
 
 from records.csv_format import FORMATS, FileFormat
 
@@ -54,8 +54,10 @@ def district_export(*, folder: Path, progress: Progress | None = None) -> dict[s
     """
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        if outermost and connection.vendor == "postgresql":
+            # One snapshot for all five files, even while imports run.
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         for fmt in FORMATS:
             path = folder / fmt.filename

@@ -53,10 +53,15 @@ class StudentAdmin(SimpleHistoryAdmin):
         ("Other", {"fields": ("student_metadata", "id", "created_at", "updated_at")}),
     )
     change_form_template = "admin/students/student/change_form.html"
+    change_list_template = "admin/records/change_list_with_import.html"
 
     @admin.display(description="grade", ordering="grade_level")
     def grade(self, obj: Student) -> str:
         return obj.grade_label
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "import_file": "students"}
+        return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}

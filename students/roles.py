@@ -14,6 +14,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "records.grade": _EDIT,
         "records.disciplineincident": _EDIT,
         "records.studentoutcome": _EDIT,
+        "records.importrun": _VIEW,
         "analytics.studentfeaturesrow": _VIEW,
         "mlmodels.prediction": _VIEW,
         "mlmodels.modelmetadata": _VIEW,

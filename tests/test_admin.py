@@ -16,6 +16,7 @@ from tests.records.factories import (
     AttendanceRecordFactory,
     DisciplineIncidentFactory,
     GradeFactory,
+    ImportRunFactory,
     StudentOutcomeFactory,
 )
 from tests.students.factories import StudentFactory
@@ -32,6 +33,7 @@ def one_of_everything():
     StudentOutcomeFactory(student=student)
     StudentFeaturesFactory(student=student)
     TrainingFeedbackFactory(prediction__student=student)
+    ImportRunFactory()
     return student
 
 

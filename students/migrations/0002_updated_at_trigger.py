@@ -8,7 +8,7 @@ from django.db import migrations
 POSTGRES_UP = """
 CREATE OR REPLACE FUNCTION edupulse_touch_updated_at() RETURNS trigger AS $$
 BEGIN
-    NEW.updated_at = NOW();
+    NEW.updated_at = STATEMENT_TIMESTAMP();  -- as Django's Now(); NOW() is the transaction start
     RETURN NEW;
 END;
 $$ LANGUAGE plpgsql;

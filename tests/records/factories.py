@@ -1,8 +1,9 @@
 import datetime as dt
 
 import factory
+from django.utils import timezone
 
-from records.models import AttendanceRecord, DisciplineIncident, Grade, StudentOutcome
+from records.models import AttendanceRecord, DisciplineIncident, Grade, ImportRun, StudentOutcome
 from tests.students.factories import StudentFactory
 
 
@@ -49,3 +50,14 @@ class StudentOutcomeFactory(factory.django.DjangoModelFactory):
     outcome_type = "failed"
     outcome_date = dt.date(2026, 6, 5)
     notes = "Failed Algebra I."
+
+
+class ImportRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ImportRun
+
+    started_at = factory.LazyFunction(timezone.now)
+    source = "command"
+    files = factory.LazyFunction(
+        lambda: {"attendance.csv": {"rows": 3, "inserted": 3, "updated": 0, "unchanged": 0}}
+    )

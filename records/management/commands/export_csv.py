@@ -1,7 +1,6 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
 from tqdm import tqdm
 
 from records.exporting import district_export
@@ -26,8 +25,7 @@ class Command(BaseCommand):
                 bars[name] = tqdm(desc=name, unit=" rows", file=self.stderr._out, mininterval=0.5)
             bars[name].update(rows - bars[name].n)
 
-        with transaction.atomic():
-            written = district_export(folder=folder, progress=progress)
+        written = district_export(folder=folder, progress=progress)
         for bar in bars.values():
             bar.close()
         for name, rows in written.items():

@@ -1,0 +1,64 @@
+"""The admin page where staff upload district CSV files: the same import as import_csv."""
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+
+from records.csv_format import FORMATS
+from records.forms import FILE_MODELS, DistrictUploadForm
+from records.importing import ImportRejected, district_import
+from records.models import ImportRun
+
+BY_NAME = {f.name: f for f in FORMATS}
+
+
+def _permissions_for(name: str) -> list[str]:
+    app_label, model = FILE_MODELS[name].split(".")
+    return [f"{app_label}.add_{model}", f"{app_label}.change_{model}"]
+
+
+def upload_view(model_admin, request):
+    """GET: the upload form. POST: import the files in one transaction; on any problem, show
+    the row-level report (file, line, column, value, reason) and write nothing."""
+    if not any(request.user.has_perms(_permissions_for(n)) for n in FILE_MODELS):
+        raise PermissionDenied
+    form = DistrictUploadForm(request.POST or None, request.FILES or None)
+    rejected = None
+    if request.method == "POST" and form.is_valid():
+        for name, _ in form.uploaded():
+            if not request.user.has_perms(_permissions_for(name)):
+                raise PermissionDenied
+        folder = Path(tempfile.mkdtemp(prefix="edupulse-upload-"))
+        try:
+            for name, upload in form.uploaded():
+                with (folder / BY_NAME[name].filename).open("wb") as out:
+                    for chunk in upload.chunks():
+                        out.write(chunk)
+            result = district_import(
+                folder=folder, user=request.user, source=ImportRun.Source.ADMIN
+            )
+        except ImportRejected as exc:
+            rejected = exc
+        else:
+            summary = "; ".join(
+                f"{name}: {c.inserted} added, {c.updated} updated, {c.unchanged} unchanged"
+                for name, c in result.files.items()
+            )
+            messages.success(request, f"Imported. {summary}.")
+            return redirect("admin:records_importrun_changelist")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": "Import district CSV files",
+        "form": form,
+        "rejected": rejected,
+        "preselected": request.GET.get("file", ""),
+    }
+    return TemplateResponse(request, "admin/records/importrun/upload.html", context)
