@@ -543,7 +543,8 @@ class _Chunk:
         days = len(cal.days)
         # 4% join after the first week; the rest were enrolled before the year started.
         mid_year = rng.random(n) < 0.04
-        self.enroll_day = np.where(mid_year, rng.integers(5, int(days * 0.8), n), 0)
+        low = min(5, days // 4)
+        self.enroll_day = np.where(mid_year, rng.integers(low, max(low + 1, int(days * 0.8)), n), 0)
         self.enroll_week = cal.week_of_day[self.enroll_day]
         hazard = self._dropout_hazard(self.z)
         u = rng.random((n, cal.weeks))
@@ -607,7 +608,7 @@ class _Chunk:
             value[:, w] = np.einsum("nij,nj->ni", self.matrix, start_of_week)
             start_of_week = drop + stay * value[:, w]
         exit_week = self._exit_week()
-        frames = []
+        frames = [pd.DataFrame({"district_id": [], "as_of": [], "p_adverse": []})]
         for w in range(weeks - 1):
             idx = np.flatnonzero((self.enroll_week <= w) & (exit_week > w))
             frames.append(

@@ -1,0 +1,172 @@
+"""The synthetic district: deterministic, realistic rates, a real calendar, an exact truth file."""
+
+import csv
+import datetime as dt
+import filecmp
+
+import pandas as pd
+import pytest
+from django.core.management import call_command
+
+from records.models import AttendanceRecord, StudentOutcome
+from records.synthetic import DistrictSpec, generate_district, school_calendar
+from students.models import Student
+from tests.records.conftest import SMALL
+
+FILES = ("students.csv", "attendance.csv", "grades.csv", "discipline.csv", "outcomes.csv")
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory):
+    """2,000 students over a full 180-day year: enough for the rates to settle."""
+    folder = tmp_path_factory.mktemp("full")
+    summary = generate_district(DistrictSpec(students=2000, seed=11), folder, folder / "t.csv")
+    return folder, summary
+
+
+def test_the_same_seed_gives_the_same_district(small_district, tmp_path):
+    generate_district(SMALL, tmp_path, tmp_path / "truth" / "true_risk.csv")
+    for name in FILES:
+        assert filecmp.cmp(small_district / name, tmp_path / name, shallow=False), name
+    assert filecmp.cmp(
+        small_district / "truth" / "true_risk.csv", tmp_path / "truth" / "true_risk.csv", False
+    )
+
+
+def test_another_seed_gives_another_district(small_district, tmp_path):
+    other = DistrictSpec(**{**SMALL.__dict__, "seed": SMALL.seed + 1})
+    generate_district(other, tmp_path, tmp_path / "t.csv")
+    assert (small_district / "attendance.csv").read_bytes() != (
+        tmp_path / "attendance.csv"
+    ).read_bytes()
+
+
+def test_the_calendar_has_only_weekdays_and_no_holidays():
+    days = school_calendar(dt.date(2025, 8, 18), 180)
+    assert len(days) == 180 == len(set(days))
+    assert all(d.weekday() < 5 for d in days)
+    for holiday in (dt.date(2025, 9, 1), dt.date(2025, 11, 27), dt.date(2025, 12, 25),
+                    dt.date(2026, 1, 1), dt.date(2026, 1, 19)):  # fmt: skip
+        assert holiday not in days
+    assert days[0] == dt.date(2025, 8, 18)
+
+
+def test_rates_are_realistic(district):
+    _, summary = district
+    rates = summary.rates
+    assert 0.10 <= rates["chronic_absence"] <= 0.20
+    assert 0.01 <= rates["high_school_dropout"] <= 0.08
+    assert 0.05 <= rates["failing_a_course"] <= 0.15
+    assert 0.01 <= rates["transferred"] <= 0.06
+    assert 0.02 <= rates["mid_year_entry"] <= 0.07
+
+
+def test_every_grade_k_to_12_has_a_realistic_share(district):
+    folder, _ = district
+    students = pd.read_csv(folder / "students.csv")
+    shares = students["grade_level"].value_counts(normalize=True)
+    assert sorted(shares.index) == list(range(13))
+    assert shares.between(0.05, 0.11).all()
+    assert set(students["socioeconomic_status"]) == {"low_income", "not_low_income"}
+
+
+def test_elementary_attendance_is_daily_and_secondary_per_period(district):
+    folder, _ = district
+    students = pd.read_csv(folder / "students.csv", usecols=["district_id", "grade_level"])
+    attendance = pd.read_csv(folder / "attendance.csv", nrows=400_000).merge(students)
+    elementary = attendance[attendance["grade_level"] <= 5]
+    secondary = attendance[attendance["grade_level"] >= 6]
+    assert elementary["period"].isna().all()
+    assert not secondary["period"].isna().any()
+    assert set(secondary["period"]) <= set(range(1, 8))
+    assert set(attendance["status"]) == {"present", "absent", "tardy", "excused"}
+
+
+def test_secondary_students_take_4_to_7_courses_with_all_assignment_types(district):
+    folder, _ = district
+    grades = pd.read_csv(
+        folder / "grades.csv", usecols=["district_id", "course_id", "assignment_type"]
+    )
+    students = pd.read_csv(
+        folder / "students.csv", usecols=["district_id", "grade_level", "enrollment_date"]
+    )
+    outcomes = pd.read_csv(folder / "outcomes.csv", usecols=["district_id", "outcome_type"])
+    # Students enrolled the whole year (no mid-year entry, no exit) show all their courses.
+    whole_year = students.merge(outcomes).query(
+        "grade_level >= 6 and enrollment_date <= '2025-08-18' "
+        "and outcome_type not in ('dropped_out', 'transferred')"
+    )
+    courses = grades.merge(whole_year).groupby("district_id")["course_id"].nunique()
+    assert len(courses) > 900
+    assert courses.between(4, 7).all()
+    assert set(courses) == {4, 5, 6, 7}
+    assert set(grades["assignment_type"]) == {"homework", "quiz", "test", "project"}
+
+
+def test_discipline_uses_the_schema_severities(district):
+    folder, _ = district
+    incidents = pd.read_csv(folder / "discipline.csv")
+    assert set(incidents["severity_level"]) == {1, 2, 3, 4, 5}
+    assert not incidents.duplicated(["district_id", "incident_date", "incident_type"]).any()
+
+
+def test_decline_precedes_adverse_outcomes(district):
+    """Students who end badly missed more school than those who did not."""
+    folder, _ = district
+    outcomes = pd.read_csv(folder / "outcomes.csv")
+    attendance = pd.read_csv(folder / "attendance.csv", usecols=["district_id", "status"])
+    missed = attendance.assign(missed=attendance["status"].isin(["absent", "excused"]))
+    rate = missed.groupby("district_id")["missed"].mean()
+    adverse = outcomes.set_index("district_id")["outcome_type"].isin(
+        ["dropped_out", "failed", "retained"]
+    )
+    assert rate[adverse[adverse].index].mean() > 2 * rate[adverse[~adverse].index].mean()
+
+
+def test_true_risk_matches_the_outcomes_on_average(district):
+    """The truth file's probabilities at the first week are calibrated against what happened."""
+    folder, _ = district
+    truth = pd.read_csv(folder / "t.csv")
+    first = truth[truth["as_of"] == truth["as_of"].min()].set_index("district_id")
+    outcomes = pd.read_csv(folder / "outcomes.csv").set_index("district_id")
+    adverse = outcomes["outcome_type"].isin(["dropped_out", "failed", "retained"])
+    observed = adverse[first.index].mean()
+    assert truth["p_adverse"].between(0, 1).all()
+    assert abs(first["p_adverse"].mean() - observed) < 0.02
+    # ... and it ranks students: the riskier half holds most adverse outcomes.
+    risky = first["p_adverse"] > first["p_adverse"].median()
+    assert (
+        adverse[first.index][risky.to_numpy()].sum()
+        > 3 * adverse[first.index][~risky.to_numpy()].sum()
+    )
+
+
+def test_the_truth_file_is_not_in_the_interchange_folder(small_district):
+    with (small_district / "students.csv").open() as f:
+        assert "p_adverse" not in next(csv.reader(f))
+    assert not (small_district / "true_risk.csv").exists()
+
+
+@pytest.mark.django_db
+def test_the_command_loads_a_district_into_the_database(tmp_path, capsys):
+    call_command(
+        "generate_district",
+        "--load",
+        "--students=30",
+        "--days=10",
+        "--seed=3",
+        f"--truth={tmp_path / 'truth.csv'}",
+        "--no-progress",
+    )
+    assert Student.objects.count() == 30
+    assert AttendanceRecord.objects.exists()
+    assert StudentOutcome.objects.count() == 30
+    assert (tmp_path / "truth.csv").exists()
+    assert "chronic absence" in capsys.readouterr().out
+
+
+def test_the_command_writes_a_folder(tmp_path):
+    call_command(
+        "generate_district", f"--out={tmp_path}", "--students=12", "--days=5", "--no-progress"
+    )
+    assert {p.name for p in tmp_path.iterdir()} == {*FILES, "truth"}
