@@ -27,9 +27,10 @@ def upload_view(model_admin, request):
     the row-level report (file, line, column, value, reason) and write nothing."""
     if not any(request.user.has_perms(_permissions_for(n)) for n in FILE_MODELS):
         raise PermissionDenied
-    form = DistrictUploadForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    form = DistrictUploadForm(request.POST, request.FILES) if posted else DistrictUploadForm()
     rejected = None
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         for name, _ in form.uploaded():
             if not request.user.has_perms(_permissions_for(name)):
                 raise PermissionDenied
