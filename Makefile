@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: install demo test lint format migrations-check
+.PHONY: install demo test lint format bench-import bench-generate
 
 install:  ## uv and the locked Python packages (only what is missing)
 	@bash scripts/bootstrap.sh
@@ -21,3 +21,10 @@ lint: install  ## ruff check, ruff format --check, makemigrations --check
 format: install
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
+
+STUDENTS ?=
+bench-import: install  ## import_csv speed against a bare COPY (throwaway PostgreSQL)
+	@bash scripts/bench.sh benchmarks/import_speed.py $(if $(STUDENTS),--students $(STUDENTS))
+
+bench-generate: install  ## generate and load a 100,000-student district (throwaway PostgreSQL)
+	@bash scripts/bench.sh benchmarks/generate_load.py $(if $(STUDENTS),--students $(STUDENTS))

@@ -9,7 +9,8 @@ import csv
 import io
 import itertools
 import re
-import uuid
+import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -247,11 +248,13 @@ def _stage_file(
         stage.create([c for _, c in plan])
 
         def rows() -> Iterator:
+            """Each good row, led by its line number (staging tables only) and a new id."""
             width = len(header)
             as_text = stage.as_text
             check = _RowChecker(fmt, plan, width, students, problems, as_text)
             fast = check.fast
             with_line = stage.needs_line
+            new_id = _UuidSeries(dashed=as_text)
             line = seen = 0
             try:
                 for row in reader:
@@ -264,10 +267,11 @@ def _stage_file(
                         except KeyError:
                             pass  # a cell text not seen before: the full check below
                         else:
-                            if with_line:
-                                n = reader.line_num
-                                out = f"{n},{out}" if as_text else [n, *out]
-                            yield out
+                            if as_text:
+                                head = f"{reader.line_num}," if with_line else ""
+                                yield f"{head}{new_id(seen)},{out}"
+                            else:
+                                yield [reader.line_num, new_id(seen), *out]
                             continue
                     line = reader.line_num
                     if not row:
@@ -276,6 +280,7 @@ def _stage_file(
                     values = check(row, line)
                     if values is None:
                         continue
+                    values.insert(0, new_id(seen))
                     if with_line:
                         values.insert(0, line)
                     yield ",".join(map(_csv_cell, values)) + "\n" if as_text else values
@@ -336,6 +341,30 @@ def _header_plan(fmt: FileFormat, name: str, header: list[str] | None, problems:
 # Distinct cell texts remembered per column. Most columns repeat a few values (dates, statuses,
 # periods, course ids, district ids), so most rows are checked by dictionary lookups alone.
 CACHE_LIMIT = 50_000
+
+
+class _UuidSeries:
+    """New ids for the rows of one file: RFC 9562 version-7 UUIDs, time-ordered.
+
+    The 48-bit timestamp is the start of the file's import; the 62 counter bits start at a
+    random value and add the row's number (RFC 9562, 6.2, method 2), so the ids of one import
+    are unique and in file order, and two imports cannot meet. Formatting one costs a fraction
+    of what PostgreSQL's gen_random_uuid() or Python's uuid4() cost per row, and ordered ids
+    make the primary key's index cheap to build.
+    """
+
+    def __init__(self, dashed: bool = True) -> None:
+        stamp = f"{int(time.time() * 1000):012x}"
+        rand_a = secrets.randbits(12)
+        self.dashed = dashed
+        self.prefix = f"{stamp[:8]}-{stamp[8:]}-7{rand_a:03x}-"
+        self.variant = 0b10 << 62
+        self.base = secrets.randbits(61)  # leaves room for 2**61 rows
+
+    def __call__(self, n: int) -> str:
+        low = f"{self.variant | (self.base + n):016x}"
+        text = f"{self.prefix}{low[:4]}-{low[4:]}"
+        return text if self.dashed else text.replace("-", "")
 
 
 def _csv_cell(value) -> str:
@@ -674,13 +703,14 @@ class _PostgresStage(_Stage):
             # TEMP: not written to the WAL, and gone at the end of the session.
             cursor.execute(
                 f"CREATE TEMP TABLE {self.table} (line bigint NOT NULL, "
-                f"id uuid NOT NULL DEFAULT gen_random_uuid(), {columns})"
+                f"id uuid NOT NULL, {columns})"
             )
 
     def write(self, rows: Iterator[list]) -> None:
         with connection.cursor() as cursor:
             cursor.cursor.copy_expert(
-                f"COPY {self.table} (line, {', '.join(self.columns)}) FROM STDIN WITH (FORMAT csv)",
+                f"COPY {self.table} (line, id, {', '.join(self.columns)}) "
+                "FROM STDIN WITH (FORMAT csv)",
                 _CsvLines(rows),
             )
 
@@ -711,7 +741,8 @@ class _DirectCopy(_Stage):
         source = _CsvLines(rows)
         with connection.cursor() as cursor:
             cursor.cursor.copy_expert(
-                f"COPY {self.fmt.table} ({', '.join(self.columns)}) FROM STDIN WITH (FORMAT csv)",
+                f"COPY {self.fmt.table} (id, {', '.join(self.columns)}) "
+                "FROM STDIN WITH (FORMAT csv)",
                 source,
             )
         self.written = source.count
@@ -733,8 +764,8 @@ class _SqliteStage(_Stage):
         sql = f"INSERT INTO {self.table} (line, id, {names}) VALUES ({placeholders})"
         batch = []
         with connection.cursor() as cursor:
-            for line, *values in rows:
-                batch.append([line, uuid.uuid4().hex, *values])
+            for row in rows:
+                batch.append(row)
                 if len(batch) == 5000:
                     cursor.executemany(sql, batch)
                     batch.clear()

@@ -69,8 +69,10 @@ pg_start() {
         return 1
     }
     # Durability is pointless for a throwaway test server; turning it off halves run time.
-    _as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o \
-        "-k $dir -c listen_addresses=127.0.0.1 -p $port -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    # Benchmarks set PG_DURABLE=1 to measure with PostgreSQL's default, durable settings.
+    local options="-k $dir -c listen_addresses=127.0.0.1 -p $port"
+    [ -z "${PG_DURABLE:-}" ] && options+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    _as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o "$options" \
         start >/dev/null || {
         cat "$dir/server.log" >&2
         _loud_failure "PostgreSQL did not start: the PostgreSQL test run cannot happen."
@@ -78,6 +80,7 @@ pg_start() {
     }
     PG_DATA="$dir/data"
     PG_URL="postgres://postgres@127.0.0.1:$port/edupulse"
+    PG_PORT=$port
     export PG_URL
     echo "==> PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') running on 127.0.0.1:$port"
 }

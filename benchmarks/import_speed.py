@@ -1,0 +1,87 @@
+"""How fast import_csv loads attendance into PostgreSQL, next to a bare COPY of the same file.
+
+Usage: make bench-import [STUDENTS=5000]   (starts a throwaway PostgreSQL; see the Makefile)
+   or: DATABASE_URL=postgres://... python benchmarks/import_speed.py --students 5000
+
+Steps: generate a district; load its students; then, timed in this one process and run:
+  1. import_csv of attendance.csv into the empty attendance table (the first load);
+  2. import_csv of the same file again (every row checked and compared, none changed);
+  3. the ceiling: a bare COPY of the same file into an empty table with no index or key.
+Prints rows per second for each, the ratios to the ceiling, and the peak memory of the process.
+"""
+
+import argparse
+import shutil
+import tempfile
+from pathlib import Path
+
+from _common import bar_chart, peak_rss_mb, setup_django, timed
+
+setup_django()
+
+from django.db import connection  # noqa: E402
+
+from records.importing import district_import  # noqa: E402
+from records.models import AttendanceRecord  # noqa: E402
+from records.synthetic import DistrictSpec, generate_district  # noqa: E402
+from students.models import Student  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--students", type=int, default=5000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="edupulse-bench-"))
+    try:
+        run(args.students, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(students: int, work: Path) -> None:
+    print(f"Generating a district of {students} students...", flush=True)
+    generate_district(DistrictSpec(students=students), work / "all", work / "truth.csv")
+    (work / "students").mkdir()
+    (work / "attendance").mkdir()
+    shutil.move(work / "all" / "students.csv", work / "students" / "students.csv")
+    shutil.move(work / "all" / "attendance.csv", work / "attendance" / "attendance.csv")
+    AttendanceRecord.objects.all().delete()
+    Student.objects.all().delete()
+    district_import(folder=work / "students")
+    path = work / "attendance" / "attendance.csv"
+    rows = sum(1 for _ in path.open()) - 1
+    size_mb = path.stat().st_size / 1e6
+    print(f"attendance.csv: {rows:,} rows, {size_mb:,.0f} MB", flush=True)
+
+    seconds: dict[str, float] = {}
+    with timed(seconds, "import_csv, first load"):
+        result = district_import(folder=work / "attendance")
+    assert result.files["attendance.csv"].inserted == rows
+    with timed(seconds, "import_csv, same file again"):
+        again = district_import(folder=work / "attendance")
+    assert again.files["attendance.csv"].unchanged == rows
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE bench_ceiling (district_id text, date date, status text, period int)"
+        )
+        with timed(seconds, "bare COPY (ceiling)"), path.open() as f:
+            cursor.cursor.copy_expert("COPY bench_ceiling FROM STDIN WITH (FORMAT csv, HEADER)", f)
+        cursor.execute("DROP TABLE bench_ceiling")
+
+    rates = {name: rows / s for name, s in seconds.items()}
+    ceiling = rates["bare COPY (ceiling)"]
+    print()
+    print(f"{'step':<30} {'seconds':>8} {'rows/s':>12} {'of ceiling':>11}")
+    for name, s in seconds.items():
+        print(f"{name:<30} {s:>8.2f} {rates[name]:>12,.0f} {rates[name] / ceiling:>10.0%}")
+    print(f"ratio ceiling / first load: {ceiling / rates['import_csv, first load']:.2f}")
+    print(f"peak memory of this process: {peak_rss_mb():,.0f} MB")
+    print()
+    print(bar_chart("Attendance rows per second into PostgreSQL", rates, "rows/s"))
+    target = 200_000
+    verdict = "meets" if rates["import_csv, first load"] >= target else "MISSES"
+    print(f"\nTarget {target:,} rows/s for the first load: {verdict} it.")
+
+
+if __name__ == "__main__":
+    main()
