@@ -13,12 +13,25 @@ import tempfile
 from pathlib import Path
 
 from _common import bar_chart, peak_rss_mb, setup_django, timed
+from tqdm import tqdm
 
 setup_django()
 
 from records.importing import district_import  # noqa: E402
 from records.synthetic import DistrictSpec, generate_district  # noqa: E402
 from students.models import Student  # noqa: E402
+
+
+def _progress():
+    bars: dict[str, tqdm] = {}
+
+    def update(name: str, done: int, size: int) -> None:
+        bar = bars.setdefault(
+            name, tqdm(total=size, desc=f"loading {name}", unit="B", unit_scale=True)
+        )
+        bar.update(done - bar.n)
+
+    return update
 
 
 def main() -> None:
@@ -29,12 +42,18 @@ def main() -> None:
     seconds: dict[str, float] = {}
     try:
         Student.objects.all().delete()
-        with timed(seconds, "generate CSV files"):
+        with (
+            timed(seconds, "generate CSV files"),
+            tqdm(total=args.students, desc="generating") as bar,
+        ):
             summary = generate_district(
-                DistrictSpec(students=args.students), work, work / "truth" / "true_risk.csv"
+                DistrictSpec(students=args.students),
+                work,
+                work / "truth" / "true_risk.csv",
+                progress=lambda done, total: bar.update(done - bar.n),
             )
         with timed(seconds, "load into PostgreSQL"):
-            result = district_import(folder=work)
+            result = district_import(folder=work, progress=_progress())
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rows = sum(summary.rows.values())

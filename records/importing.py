@@ -131,6 +131,8 @@ def district_import(
       3. find keys that occur twice in the file (in the staging table);
       4. if nothing is wrong so far, upsert from staging: new keys are inserted, rows whose
          values changed are updated, equal rows are not touched.
+    On PostgreSQL a file whose table is empty (a first load) skips the staging table: its rows
+    are copied straight in while the table's keys and indexes are rebuilt (_bulk_load).
     Guarantees: atomic (any problem anywhere raises ImportRejected with the first 50 problems
     and their total, and rolls everything back); idempotent (importing the same folder again
     changes no row, not even updated_at); memory bounded by the number of students, not rows.
@@ -502,7 +504,7 @@ def _bulk_loadable(fmt: FileFormat) -> bool:
         return cursor.fetchone()[0]
 
 
-class _RestartWithStaging(Exception):
+class _AbandonFile(Exception):
     pass
 
 
@@ -525,11 +527,11 @@ def _bulk_load(fmt, path, students, problems, progress) -> FileCounts | None:
             restore = _drop_keys_and_indexes(cursor, fmt.table)
             counts = _stage_file(fmt, path, target, students, problems, progress)
             if problems.total > before:
-                raise _RestartWithStaging  # roll back this file; its problems are reported
+                raise _AbandonFile  # roll back this file; its problems stay reported
             for sql in restore:
                 cursor.execute(sql)
             cursor.execute(f"ANALYZE {fmt.table}")
-    except _RestartWithStaging:
+    except _AbandonFile:
         return FileCounts()
     except IntegrityError:
         return None

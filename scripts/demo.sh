@@ -7,6 +7,8 @@ PY=.venv/bin/python
 
 echo "==> Migrating the SQLite database (var/edupulse.sqlite3)"
 $PY manage.py migrate --no-input | grep -v "^  No migrations to apply\|^  Apply" || true
+echo "==> Loading a synthetic district on first run (2,000 students, one school year)"
+$PY manage.py generate_district --load --if-empty --students 2000 --seed 2025
 $PY manage.py setup_roles
 echo
 $PY manage.py demo_users

@@ -11,6 +11,7 @@ from tqdm import tqdm
 from records.importing import ImportRejected, district_import
 from records.models import ImportRun
 from records.synthetic import DistrictSpec, generate_district
+from students.models import Student
 
 
 class Command(BaseCommand):
@@ -36,6 +37,11 @@ class Command(BaseCommand):
             help="where to write the true risk file (default: OUT/truth/true_risk.csv, or "
             "var/truth/true_risk_seed<SEED>.csv with --load)",
         )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="with --load: do nothing when the database already has students",
+        )
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **options):
@@ -49,6 +55,9 @@ class Command(BaseCommand):
             seed=options["seed"],
         )
         quiet = options["no_progress"]
+        if options["load"] and options["if_empty"] and Student.objects.exists():
+            self.stdout.write("The database already has students: nothing generated.")
+            return
         if options["load"]:
             folder = Path(tempfile.mkdtemp(prefix="edupulse-district-", dir=_scratch()))
             truth = (
