@@ -29,6 +29,7 @@ class StudentFeaturesAdmin(admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     list_per_page = 50
+    change_list_template = "admin/large_change_list.html"
 
     @admin.display(description="district ID", ordering="student__district_id")
     def district_id(self, obj) -> str:

@@ -42,3 +42,4 @@ class LargeTableAdmin(SimpleHistoryAdmin):
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     list_per_page = 50
+    change_list_template = "admin/large_change_list.html"
