@@ -3,11 +3,11 @@ from django.core.exceptions import ValidationError
 from rangefilter.filters import DateRangeFilterBuilder
 
 from analytics.models import StudentFeaturesRow
-from students.admin_base import EstimatedCountPaginator
+from students.admin_base import EstimatedCountPaginator, ReadOnlyAdminMixin
 
 
 @admin.register(StudentFeaturesRow)
-class StudentFeaturesAdmin(admin.ModelAdmin):
+class StudentFeaturesAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Feature rows are computed by the weekly job: the admin shows them and changes nothing."""
 
     list_display = (
@@ -43,12 +43,3 @@ class StudentFeaturesAdmin(admin.ModelAdmin):
             return self.get_queryset(request).get(student_id=student_id, feature_date=feature_date)
         except (StudentFeaturesRow.DoesNotExist, ValidationError, ValueError):
             return None
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -4,7 +4,7 @@ from rangefilter.filters import DateRangeFilterBuilder
 
 from records.admin_upload import upload_view
 from records.models import AttendanceRecord, DisciplineIncident, Grade, ImportRun, StudentOutcome
-from students.admin_base import LargeTableAdmin
+from students.admin_base import LargeTableAdmin, ReadOnlyAdminMixin
 
 # Records name their student by district ID (exact) or the start of the student's names.
 STUDENT_SEARCH = ("=student__district_id", "^student__last_name", "^student__first_name")
@@ -118,7 +118,7 @@ class StudentOutcomeAdmin(StudentRecordAdmin):
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Each successful bulk import: the audit trail of rows written by set-based SQL."""
 
     list_display = ("started_at", "finished_at", "user", "source", "files_summary")
@@ -135,12 +135,3 @@ class ImportRunAdmin(admin.ModelAdmin):
         return "; ".join(
             f"{name}: +{c['inserted']} ~{c['updated']}" for name, c in (obj.files or {}).items()
         )
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -43,3 +43,16 @@ class LargeTableAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
     list_per_page = 50
     change_list_template = "admin/large_change_list.html"
+
+
+class ReadOnlyAdminMixin:
+    """For rows the system writes (feature rows, import runs): shown in the admin, never edited."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

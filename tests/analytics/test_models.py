@@ -1,15 +1,14 @@
 import pytest
-from django.db import IntegrityError, transaction
 
 from analytics.models import StudentFeatures, StudentFeaturesRow
 from tests.analytics.factories import StudentFeaturesFactory
+from tests.helpers import assert_rejected
 
 pytestmark = pytest.mark.django_db
 
 
-def _rejects(**kwargs):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        StudentFeaturesFactory(**kwargs)
+def _rejects_features(**kwargs):
+    assert_rejected(StudentFeaturesFactory, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -23,12 +22,12 @@ def _rejects(**kwargs):
     ],
 )
 def test_it_rejects_an_out_of_range_value(field, value):
-    _rejects(**{field: value})
+    _rejects_features(**{field: value})
 
 
 def test_it_rejects_a_second_row_for_the_same_student_and_date():
     row = StudentFeaturesFactory()
-    _rejects(student=row.student, feature_date=row.feature_date)
+    _rejects_features(student=row.student, feature_date=row.feature_date)
 
 
 def test_discipline_incidents_default_to_zero():

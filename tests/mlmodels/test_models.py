@@ -3,6 +3,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 
 from mlmodels.models import ModelMetadata, Prediction
+from tests.helpers import assert_rejected
 from tests.mlmodels.factories import (
     ModelMetadataFactory,
     PredictionFactory,
@@ -12,21 +13,16 @@ from tests.mlmodels.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def _rejects(factory, **kwargs):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        factory(**kwargs)
-
-
 @pytest.mark.parametrize(
     ("field", "value"),
     [("risk_score", -0.01), ("risk_score", 1.01), ("confidence", -0.5), ("confidence", 1.5)],
 )
 def test_prediction_rejects_an_out_of_range_value(field, value):
-    _rejects(PredictionFactory, **{field: value})
+    assert_rejected(PredictionFactory, **{field: value})
 
 
 def test_prediction_rejects_an_unknown_risk_category():
-    _rejects(PredictionFactory, risk_category="severe")
+    assert_rejected(PredictionFactory, risk_category="severe")
 
 
 @pytest.mark.parametrize("category", ["low", "medium", "high", "critical"])
@@ -65,16 +61,16 @@ def test_risk_factors_round_trip_and_default_to_an_empty_list():
 
 
 def test_feedback_rejects_an_unknown_feedback_type():
-    _rejects(TrainingFeedbackFactory, feedback_type="maybe")
+    assert_rejected(TrainingFeedbackFactory, feedback_type="maybe")
 
 
 def test_feedback_needs_a_prediction():
-    _rejects(TrainingFeedbackFactory, prediction=None)
+    assert_rejected(TrainingFeedbackFactory, prediction=None)
 
 
 def test_model_version_is_unique():
     ModelMetadataFactory(model_version="v1")
-    _rejects(ModelMetadataFactory, model_version="v1")
+    assert_rejected(ModelMetadataFactory, model_version="v1")
 
 
 def test_model_metadata_defaults_and_json_round_trip():

@@ -1,9 +1,9 @@
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError, transaction
 
 from records.models import AttendanceRecord, StudentOutcome
+from tests.helpers import assert_rejected
 from tests.records.factories import (
     AttendanceRecordFactory,
     DisciplineIncidentFactory,
@@ -15,14 +15,9 @@ from tests.students.factories import StudentFactory
 pytestmark = pytest.mark.django_db
 
 
-def _rejects(factory, **kwargs):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        factory(**kwargs)
-
-
 @pytest.mark.parametrize("status", ["late", "PRESENT", ""])
 def test_attendance_rejects_an_unknown_status(status):
-    _rejects(AttendanceRecordFactory, status=status)
+    assert_rejected(AttendanceRecordFactory, status=status)
 
 
 @pytest.mark.parametrize("status", ["present", "absent", "tardy", "excused"])
@@ -32,7 +27,7 @@ def test_attendance_accepts_each_document_status(status):
 
 def test_attendance_rejects_a_second_record_for_the_same_student_day_and_period():
     record = AttendanceRecordFactory(period=3)
-    _rejects(AttendanceRecordFactory, student=record.student, date=record.date, period=3)
+    assert_rejected(AttendanceRecordFactory, student=record.student, date=record.date, period=3)
 
 
 def test_attendance_allows_other_periods_of_the_same_day():
@@ -44,35 +39,35 @@ def test_attendance_allows_other_periods_of_the_same_day():
 def test_attendance_rejects_a_second_whole_day_record():
     """NULL period counts as one value: a whole-day record cannot be entered twice."""
     record = AttendanceRecordFactory(period=None)
-    _rejects(AttendanceRecordFactory, student=record.student, date=record.date, period=None)
+    assert_rejected(AttendanceRecordFactory, student=record.student, date=record.date, period=None)
 
 
 @pytest.mark.parametrize("value", [-0.5, 100.5])
 def test_grades_reject_a_value_outside_0_to_100(value):
-    _rejects(GradeFactory, grade_value=value)
+    assert_rejected(GradeFactory, grade_value=value)
 
 
 @pytest.mark.parametrize("field", ["course_id", "submission_date"])
 def test_grades_reject_a_missing_required_value(field):
-    _rejects(GradeFactory, **{field: None})
+    assert_rejected(GradeFactory, **{field: None})
 
 
 @pytest.mark.parametrize("level", [0, 6])
 def test_discipline_rejects_a_severity_outside_1_to_5(level):
-    _rejects(DisciplineIncidentFactory, severity_level=level)
+    assert_rejected(DisciplineIncidentFactory, severity_level=level)
 
 
 def test_discipline_rejects_a_missing_incident_date():
-    _rejects(DisciplineIncidentFactory, incident_date=None)
+    assert_rejected(DisciplineIncidentFactory, incident_date=None)
 
 
 def test_outcome_rejects_an_unknown_type():
-    _rejects(StudentOutcomeFactory, outcome_type="expelled")
+    assert_rejected(StudentOutcomeFactory, outcome_type="expelled")
 
 
 def test_outcome_rejects_the_same_type_twice_on_the_same_day():
     outcome = StudentOutcomeFactory()
-    _rejects(
+    assert_rejected(
         StudentOutcomeFactory,
         student=outcome.student,
         outcome_type=outcome.outcome_type,
@@ -101,4 +96,4 @@ def test_outcome_terminal_types_end_enrollment():
     [AttendanceRecordFactory, GradeFactory, DisciplineIncidentFactory, StudentOutcomeFactory],
 )
 def test_every_record_needs_a_student(factory):
-    _rejects(factory, student=None)
+    assert_rejected(factory, student=None)
