@@ -2,7 +2,15 @@
 
 django-celery-beat's DatabaseScheduler copies these entries into its tables when beat starts, so
 operators can see and pause them in the admin; the code here stays the source of truth.
-The weekly feature and prediction tasks are added here as they are built.
+Times are in settings.TIME_ZONE (the district's).
 """
 
-BEAT_SCHEDULE: dict[str, dict] = {}
+from celery.schedules import crontab
+
+BEAT_SCHEDULE: dict[str, dict] = {
+    # Sunday night, after the school week: the feature rows of the week that ended today.
+    "weekly-features": {
+        "task": "analytics.tasks.compute_weekly_features",
+        "schedule": crontab(minute=0, hour=22, day_of_week="sun"),
+    },
+}

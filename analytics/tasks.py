@@ -1,0 +1,34 @@
+"""Celery entry points for the weekly features: thin, they take dates and ids."""
+
+import datetime as dt
+
+from celery import chord, group, shared_task
+from django.utils import timezone
+
+from analytics.selectors import cohort_ids, last_completed_week
+from analytics.services import chunks, features_compute_chunk, features_prune
+
+
+@shared_task
+def compute_features_chunk(as_of: str, student_ids: list[str]) -> int:
+    return features_compute_chunk(as_of=dt.date.fromisoformat(as_of), student_ids=student_ids)
+
+
+@shared_task
+def finish_features(written: list[int], as_of: str) -> int:
+    """The chord's callback: drop rows of students who left the cohort; total rows written."""
+    features_prune(as_of=dt.date.fromisoformat(as_of))
+    return sum(written)
+
+
+@shared_task(bind=True)
+def compute_weekly_features(self, as_of: str | None = None, chunk_size: int = 5000):
+    """Fan T's cohort out over the workers: one task per chunk, then the callback.
+
+    The task replaces itself with the chord, so a chain that follows it (the predictions) runs
+    when the last chunk is done. Default T: the Sunday ending the last completed week.
+    """
+    day = dt.date.fromisoformat(as_of) if as_of else last_completed_week(timezone.localdate())
+    parts = chunks(cohort_ids(as_of=day), chunk_size)
+    work = group(compute_features_chunk.s(day.isoformat(), part) for part in parts)
+    raise self.replace(chord(work, finish_features.s(day.isoformat())))
