@@ -1,0 +1,207 @@
+"""Hand-made cases with known answers for every feature (analytics/features.py, no database).
+
+As of Sunday 2025-10-05 (school year from 2025-08-01). The four weeks, oldest first:
+Sep 8-14, Sep 15-21, Sep 22-28, Sep 29-Oct 5. Labor Day (Sep 1) has no records.
+"""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from analytics.features import FEATURE_NAMES, Records, compute, school_year_start
+
+T = dt.date(2025, 10, 5)
+START = dt.date(2025, 8, 1)
+
+
+def _weekdays(first: str, last: str) -> list[str]:
+    return [d.date().isoformat() for d in pd.bdate_range(first, last)]
+
+
+def _days(student, statuses_by_date):
+    """Attendance summed per day as the reader gives it: {date: [status per period]}."""
+    rows = []
+    for date, statuses in statuses_by_date.items():
+        rows.append(
+            {
+                "student_id": student,
+                "date": date,
+                "records": len(statuses),
+                "attended": sum(s in ("present", "tardy") for s in statuses),
+                "absent": statuses.count("absent"),
+                "excused": statuses.count("excused"),
+                "tardy": statuses.count("tardy"),
+            }
+        )
+    return rows
+
+
+def _records(extra_after_t: bool = False) -> Records:
+    a_days = {d: ["present"] for d in _weekdays("2025-09-08", "2025-10-03")}
+    a_days["2025-09-15"] = ["absent"]
+    a_days["2025-09-16"] = ["excused"]
+    a_days["2025-09-22"] = ["tardy"]
+    for d in ("2025-10-01", "2025-10-02", "2025-10-03"):
+        a_days[d] = ["absent"]
+    b_days = {
+        "2025-09-29": ["excused", "excused"],
+        "2025-09-30": ["absent", "present"],
+        "2025-10-01": ["present", "present"],
+    }
+    days = _days("A", a_days) + _days("B", b_days)
+    grades = [
+        ("A", "MATH", "2025-09-10", 95.0),
+        ("A", "MATH", "2025-09-24", 85.0),
+        ("A", "ENG", "2025-09-12", 65.0),
+        ("A", "ENG", "2025-10-02", 0.0),
+    ]
+    incidents = [
+        ("A", "2025-09-10", 2),
+        ("A", "2025-10-03", 4),
+        ("A", "2025-10-05", 1),
+        ("C", "2025-05-01", 3),
+    ]
+    if extra_after_t:
+        days += _days("A", {"2025-10-06": ["absent"]}) + _days("C", {"2025-10-07": ["present"]})
+        grades += [("A", "ENG", "2025-10-07", 100.0), ("C", "SCI", "2025-10-06", 10.0)]
+        incidents += [("A", "2025-10-06", 5)]
+    return Records(
+        students=pd.DataFrame(
+            [
+                ("A", "2015-03-01", 5, "2020-08-15"),
+                ("B", "2008-01-01", 11, "2025-09-29"),
+                ("C", "2012-06-01", 7, "2025-08-01"),
+            ],
+            columns=["student_id", "date_of_birth", "grade_level", "enrollment_date"],
+        ),
+        days=pd.DataFrame(days),
+        grades=pd.DataFrame(
+            grades, columns=["student_id", "course_id", "submission_date", "grade_value"]
+        ),
+        incidents=pd.DataFrame(
+            incidents, columns=["student_id", "incident_date", "severity_level"]
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
+def rows():
+    result = compute(T, _records(), START)
+    return {row.student_id: row for row in result.itertuples(index=False)}
+
+
+def test_school_year_starts_on_august_first():
+    assert school_year_start(dt.date(2025, 10, 5)) == dt.date(2025, 8, 1)
+    assert school_year_start(dt.date(2026, 3, 1)) == dt.date(2025, 8, 1)
+    assert school_year_start(dt.date(2025, 8, 1)) == dt.date(2025, 8, 1)
+
+
+def test_weekly_attendance_counts_tardy_as_attended_and_excused_as_missed(rows):
+    assert rows["A"].feature_vector["attendance"] == [1.0, 0.6, 1.0, 0.4]
+
+
+def test_attendance_rates_over_the_year_and_30_days(rows):
+    features = rows["A"].feature_vector["features"]
+    assert rows["A"].attendance_rate == features["attendance_rate_ytd"] == 0.75
+    assert features["attendance_rate_30d"] == 0.75
+
+
+def test_absences_excused_absences_and_tardies_in_30_days(rows):
+    features = rows["A"].feature_vector["features"]
+    assert features["absences_30d"] == 5
+    assert features["excused_absences_30d"] == 1
+    assert features["tardies_30d"] == 1
+
+
+def test_longest_absence_streak_counts_consecutive_school_days(rows):
+    assert rows["A"].feature_vector["features"]["longest_absence_streak"] == 3
+
+
+def test_per_period_days_count_each_period_and_half_a_day_missed_is_a_missed_day(rows):
+    vector = rows["B"].feature_vector
+    assert vector["attendance"] == [None, None, None, 0.5]
+    assert vector["features"]["absences_30d"] == 2
+    assert vector["features"]["excused_absences_30d"] == 1
+
+
+def test_a_student_with_no_records_has_missing_values_not_zeros(rows):
+    vector = rows["C"].feature_vector
+    assert rows["C"].attendance_rate is None
+    assert vector["attendance"] == [None, None, None, None]
+    assert rows["C"].gpa_current is None
+    assert vector["academic"] == [None, None, None, None]
+    assert vector["features"]["courses_failing"] is None
+    assert vector["features"]["missing_assignments_30d"] is None
+    assert vector["metadata"] == {"weeks_of_data": 0, "data_quality": 0.0}
+    assert vector["trends"][:2] == [None, None]
+
+
+def test_gpa_comes_from_course_averages_as_grade_points(rows):
+    vector = rows["A"].feature_vector
+    # MATH averages 90 (A, 4 points); ENG 65 (D, 1) until a missing homework (0) makes it 32.5 (F).
+    assert rows["A"].gpa_current == 2.0
+    assert vector["academic"] == [2.5, 2.5, 2.5, 2.0]
+    assert vector["features"]["courses_failing"] == 1
+    assert vector["features"]["lowest_course_average"] == 32.5
+    assert vector["features"]["missing_assignments_30d"] == 1
+
+
+def test_gpa_changes_are_missing_without_grades_to_compare_with(rows):
+    features = rows["A"].feature_vector["features"]
+    assert features["gpa_change_6w"] is None  # no grade before Aug 24
+    assert features["gpa_change_ytd"] is None  # no grade in the year's first 4 weeks
+
+
+def test_gpa_changes_over_six_weeks_and_the_year():
+    later = compute(dt.date(2025, 11, 9), _records(), START).set_index("student_id")
+    features = later.loc["A", "feature_vector"]["features"]
+    assert features["gpa_change_6w"] == -0.5  # 2.5 on Sep 28, 2.0 on Nov 9
+
+
+def test_incidents_by_week_severity_and_recency(rows):
+    vector = rows["A"].feature_vector
+    assert vector["behavioral"] == [1, 0, 0, 2]
+    assert rows["A"].discipline_incidents == 3
+    features = vector["features"]
+    assert [features[f"incidents_90d_severity_{s}"] for s in range(1, 6)] == [1, 1, 0, 1, 0]
+    assert features["days_since_last_incident"] == 0
+
+
+def test_last_years_incident_counts_for_recency_but_not_this_year(rows):
+    features = rows["C"].feature_vector["features"]
+    assert features["incidents_ytd"] == 0
+    assert features["days_since_last_incident"] == 157
+
+
+def test_trends_are_least_squares_slopes_per_week(rows):
+    attendance, gpa, incidents = rows["A"].feature_vector["trends"]
+    assert attendance == pytest.approx(-0.14)
+    assert gpa == pytest.approx(-0.15)
+    assert incidents == pytest.approx(0.3)
+
+
+def test_age_for_grade_and_mid_year_entry(rows):
+    assert rows["A"].feature_vector["features"]["overage_years"] == pytest.approx(0.42, abs=0.01)
+    assert rows["A"].feature_vector["features"]["mid_year_entry"] == 0
+    assert rows["B"].feature_vector["features"]["mid_year_entry"] == 1
+
+
+def test_data_quality_is_the_share_of_expected_school_days_recorded(rows):
+    assert rows["A"].feature_vector["metadata"] == {"weeks_of_data": 4, "data_quality": 1.0}
+    # B enrolled on Sep 29: 5 school days expected, 3 recorded.
+    assert rows["B"].feature_vector["metadata"] == {"weeks_of_data": 1, "data_quality": 0.6}
+
+
+def test_records_dated_after_the_as_of_date_change_nothing():
+    plain = compute(T, _records(), START)
+    with_later = compute(T, _records(extra_after_t=True), START)
+    assert plain.to_dict("records") == with_later.to_dict("records")
+
+
+def test_every_feature_is_in_every_vector(rows):
+    for row in rows.values():
+        assert tuple(row.feature_vector["features"]) == FEATURE_NAMES
+        assert set(row.feature_vector) == {
+            "attendance", "academic", "behavioral", "trends", "metadata", "features"
+        }  # fmt: skip
