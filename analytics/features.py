@@ -162,16 +162,14 @@ def compute(as_of: dt.date, records: Records, year_start: dt.date) -> pd.DataFra
                 "feature_vector": vector,
             }
         )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "student_id",
-            "attendance_rate",
-            "gpa_current",
-            "discipline_incidents",
-            "feature_vector",
-        ],
-    )
+    columns = [
+        "student_id",
+        "attendance_rate",
+        "gpa_current",
+        "discipline_incidents",
+        "feature_vector",
+    ]
+    return pd.DataFrame(rows, columns=columns, dtype=object)  # object: None stays None
 
 
 # --- helpers -------------------------------------------------------------------------------------
