@@ -31,4 +31,4 @@ def compute_weekly_features(self, as_of: str | None = None, chunk_size: int = 50
     day = dt.date.fromisoformat(as_of) if as_of else last_completed_week(timezone.localdate())
     parts = chunks(cohort_ids(as_of=day), chunk_size)
     work = group(compute_features_chunk.s(day.isoformat(), part) for part in parts)
-    raise self.replace(chord(work, finish_features.s(day.isoformat())))
+    return self.replace(chord(work, finish_features.s(day.isoformat())))

@@ -1,6 +1,9 @@
+import datetime as dt
+
 import pytest
 from django.db import connection
 
+from records.synthetic import DistrictSpec, generate_district
 from students.roles import DATA_ENTRY
 from students.services import roles_sync
 
@@ -26,3 +29,14 @@ def data_entry_user(django_user_model, db):
     user = django_user_model.objects.create_user("clerk", password="pw-clerk-1234", is_staff=True)
     user.groups.add(user.groups.model.objects.get(name=DATA_ENTRY))
     return user
+
+
+SMALL = DistrictSpec(students=40, schools=3, start=dt.date(2025, 8, 18), school_days=25, seed=7)
+
+
+@pytest.fixture(scope="session")
+def small_district(tmp_path_factory):
+    """A generated 40-student, 25-day district in the interchange format (made once)."""
+    folder = tmp_path_factory.mktemp("district")
+    generate_district(SMALL, folder, folder / "truth" / "true_risk.csv")
+    return folder

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from records.models import AttendanceRecord, StudentOutcome
 from records.synthetic import DistrictSpec, generate_district, school_calendar
 from students.models import Student
-from tests.records.conftest import SMALL
+from tests.conftest import SMALL
 
 FILES = ("students.csv", "attendance.csv", "grades.csv", "discipline.csv", "outcomes.csv")
 
