@@ -36,6 +36,7 @@ apt_ensure() {
         return 1
     fi
     echo "==> Installing Debian packages: ${packages[*]}"
+    # Debian's packages would start their own servers; nothing may start here but our own.
     if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
         # Debian's postgresql package would otherwise create and start a cluster of its own.
         mkdir -p /etc/postgresql-common

@@ -9,6 +9,8 @@ trap services_stop EXIT
 trap 'exit 130' INT TERM
 
 pg_start || exit 1
+# The Celery tests start their own Redis server and workers (tests/conftest.py); they need the binary.
+apt_ensure /usr/bin/redis-server -- redis-server || exit 1
 
 echo
 echo "================ Run 1 of 2: SQLite ================"

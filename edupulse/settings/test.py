@@ -14,3 +14,8 @@ STORAGES = {
 # Serve static files from the apps' folders, as in development: no collectstatic before tests.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# On SQLite the test database is a file, not memory, so the real Celery worker processes of the
+# task tests can open it too.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-edupulse.sqlite3")}  # noqa: F405
