@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: install demo test lint format bench-import bench-generate
+.PHONY: install demo test lint format bench-import bench-generate bench-features
 
 install:  ## uv and the locked Python packages (only what is missing)
 	@bash scripts/bootstrap.sh
@@ -28,3 +28,7 @@ bench-import: install  ## import_csv speed against a bare COPY (throwaway Postgr
 
 bench-generate: install  ## generate and load a 100,000-student district (throwaway PostgreSQL)
 	@bash scripts/bench.sh benchmarks/generate_load.py $(if $(STUDENTS),--students $(STUDENTS))
+
+bench-features: install  ## weekly features for a 100,000-student district against PostgreSQL's floor
+	@apt-get install -y -qq redis-server >/dev/null 2>&1 || true
+	@bash scripts/bench.sh benchmarks/features_speed.py $(if $(STUDENTS),--students $(STUDENTS))

@@ -73,14 +73,19 @@ class Records:
 def compute(as_of: dt.date, records: Records, year_start: dt.date) -> pd.DataFrame:
     """One row per student: student_id, attendance_rate, gpa_current, discipline_incidents,
     feature_vector (a dict in the schema document's structure, with NaN as None)."""
-    students = records.students.set_index("student_id")
+    # Students become positions 0..n-1: grouping by small integers is far cheaper than by ids.
+    ids = pd.Index(records.students["student_id"])
+    students = records.students.reset_index(drop=True)
     index = students.index
     t = pd.Timestamp(as_of)
     start = pd.Timestamp(year_start)
-    days = _cut(records.days, "date", start - pd.Timedelta(days=7 * WEEKS), t)
-    grades = _cut(records.grades, "submission_date", start, t)
+    days = _cut(_coded(records.days, ids), "date", start - pd.Timedelta(days=7 * WEEKS), t)
+    grades = _cut(_coded(records.grades, ids), "submission_date", start, t)
     incidents = _cut(
-        records.incidents, "incident_date", t - pd.Timedelta(days=LOOKBACK_INCIDENTS - 1), t
+        _coded(records.incidents, ids),
+        "incident_date",
+        t - pd.Timedelta(days=LOOKBACK_INCIDENTS - 1),
+        t,
     )
     calendar = np.sort(days["date"].unique())  # the chunk's school days: a day anyone attended
 
@@ -139,28 +144,34 @@ def compute(as_of: dt.date, records: Records, year_start: dt.date) -> pd.DataFra
     weekly_gpa = [gpa_at[k] for k in range(WEEKS)]
     trends = [_slope(weekly_attendance), _slope(weekly_gpa), _slope(weekly_incidents)]
 
+    # Assemble the JSON documents from plain arrays: indexing pandas per student is slow.
+    named = out[list(FEATURE_NAMES)].to_numpy(dtype=float)
+    lists = {
+        "attendance": (np.column_stack([w.to_numpy(dtype=float) for w in weekly_attendance]), 4),
+        "academic": (np.column_stack([w.to_numpy(dtype=float) for w in weekly_gpa]), 3),
+        "behavioral": (np.column_stack([w.to_numpy(dtype=float) for w in weekly_incidents]), 4),
+        "trends": (np.column_stack([t.to_numpy(dtype=float) for t in trends]), 4),
+    }
     rows = []
-    for position, student_id in enumerate(index):
-        features = {name: _json(out[name].iat[position]) for name in FEATURE_NAMES}
+    for position, student_id in enumerate(ids):
+        features = dict(zip(FEATURE_NAMES, map(_json, named[position]), strict=True))
         vector = {
-            "attendance": [_json(w.iat[position], 4) for w in weekly_attendance],
-            "academic": [_json(w.iat[position], 3) for w in weekly_gpa],
-            "behavioral": [_json(w.iat[position]) for w in weekly_incidents],
-            "trends": [_json(trend.iat[position], 4) for trend in trends],
-            "metadata": {
-                "weeks_of_data": features["weeks_of_data"],
-                "data_quality": features["data_quality"],
-            },
-            "features": features,
+            key: [_json(v, digits) for v in values[position]]
+            for key, (values, digits) in lists.items()
         }
+        vector["metadata"] = {
+            "weeks_of_data": features["weeks_of_data"],
+            "data_quality": features["data_quality"],
+        }
+        vector["features"] = features
         rows.append(
-            {
-                "student_id": student_id,
-                "attendance_rate": features["attendance_rate_ytd"],
-                "gpa_current": features["gpa_current"],
-                "discipline_incidents": features["incidents_ytd"],
-                "feature_vector": vector,
-            }
+            (
+                student_id,
+                features["attendance_rate_ytd"],
+                features["gpa_current"],
+                features["incidents_ytd"],
+                vector,
+            )
         )
     columns = [
         "student_id",
@@ -173,6 +184,12 @@ def compute(as_of: dt.date, records: Records, year_start: dt.date) -> pd.DataFra
 
 
 # --- helpers -------------------------------------------------------------------------------------
+def _coded(frame: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
+    """The frame with student_id replaced by the student's position in `ids`."""
+    positions = ids.get_indexer(frame["student_id"])
+    return frame.assign(student_id=positions)[positions >= 0]
+
+
 def _cut(frame: pd.DataFrame, column: str, first: pd.Timestamp, last: pd.Timestamp):
     dates = pd.to_datetime(frame[column])
     frame = frame.assign(**{column: dates})
@@ -268,8 +285,6 @@ def _slope(weekly: list[pd.Series]) -> pd.Series:
     return pd.Series(np.where(n >= 2, slope, np.nan), index=weekly[0].index)
 
 
-def _json(value, digits: int = 4):
-    """A number for JSON: None for missing, plain floats rounded."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or pd.isna(value):
-        return None
-    return round(float(value), digits)
+def _json(value: float, digits: int = 4) -> float | None:
+    """A number for JSON: None for missing (NaN), else a plain float, rounded."""
+    return None if value != value else round(float(value), digits)

@@ -1,8 +1,10 @@
 """Computing and storing weekly feature rows: the bridge between the records and
 analytics/features.py (pure pandas)."""
 
+import csv
 import datetime as dt
 import io
+import json
 from collections.abc import Callable
 
 import pandas as pd
@@ -80,21 +82,49 @@ def features_compute_chunk(*, as_of: dt.date, student_ids: list[str]) -> int:
     year_start = features.school_year_start(as_of)
     rows = features.compute(as_of, _read_chunk(as_of, student_ids, year_start), year_start)
     StudentFeatures.objects.filter(feature_date=as_of, student_id__in=student_ids).delete()
-    StudentFeatures.objects.bulk_create(
-        [
-            StudentFeatures(
-                student_id=row.student_id,
-                feature_date=as_of,
-                attendance_rate=row.attendance_rate,
-                gpa_current=row.gpa_current,
-                discipline_incidents=int(row.discipline_incidents),
-                feature_vector=row.feature_vector,
-            )
-            for row in rows.itertuples(index=False)
-        ],
-        batch_size=2000,
-    )
+    _insert(as_of, rows)
     return len(rows)
+
+
+def _insert(as_of: dt.date, rows: pd.DataFrame) -> None:
+    """Bulk-insert the rows: one COPY on PostgreSQL, batched INSERTs elsewhere."""
+    if connection.vendor != "postgresql":
+        StudentFeatures.objects.bulk_create(
+            [
+                StudentFeatures(
+                    student_id=row.student_id,
+                    feature_date=as_of,
+                    attendance_rate=row.attendance_rate,
+                    gpa_current=row.gpa_current,
+                    discipline_incidents=int(row.discipline_incidents),
+                    feature_vector=row.feature_vector,
+                )
+                for row in rows.itertuples(index=False)
+            ],
+            batch_size=2000,
+        )
+        return
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    day = as_of.isoformat()
+    for row in rows.itertuples(index=False):
+        writer.writerow(
+            (
+                row.student_id,
+                day,
+                row.attendance_rate,
+                row.gpa_current,
+                int(row.discipline_incidents),
+                json.dumps(row.feature_vector, separators=(",", ":")),
+            )
+        )
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            "COPY student_features (student_id, feature_date, attendance_rate, gpa_current, "
+            "discipline_incidents, feature_vector) FROM STDIN WITH (FORMAT csv)",
+            buffer,
+        )
 
 
 def features_prune(*, as_of: dt.date) -> int:

@@ -1,0 +1,134 @@
+"""Weekly features for a whole district, next to PostgreSQL's own floor for the same rows.
+
+Usage: make bench-features [STUDENTS=100000]
+   or: DATABASE_URL=postgres://... python benchmarks/features_speed.py --students 100000
+
+Steps (the district is generated and loaded first, in a separate process, if the database does
+not hold it yet):
+  1. the floor: PostgreSQL scans the same attendance, grade and incident rows once, with a plain
+     GROUP BY per student;
+  2. compute_features for one as-of date, in this process (peak memory measured);
+  3. the same through Celery with 1, then 2 worker processes (a real Redis).
+Prints the seconds of each, the ratio to the floor, and the peak memory.
+"""
+
+import argparse
+import datetime as dt
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import ROOT, bar_chart, peak_rss_mb, setup_django, timed
+
+setup_django()
+sys.path.insert(0, str(ROOT))
+
+from django.db import connection  # noqa: E402
+
+from analytics import features  # noqa: E402
+from analytics.models import StudentFeatures  # noqa: E402
+from analytics.services import features_compute  # noqa: E402
+from analytics.tasks import compute_weekly_features  # noqa: E402
+from students.models import Student  # noqa: E402
+from tests.celery_workers import broker_for_this_process, celery_workers, redis_server  # noqa: E402
+
+AS_OF = dt.date(2026, 5, 24)  # the last full week of the generated year: the most data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--students", type=int, default=100_000)
+    args = parser.parse_args()
+    if Student.objects.count() < args.students:
+        print(f"Generating and loading {args.students:,} students (not timed)...", flush=True)
+        Student.objects.all().delete()
+        subprocess.run(
+            [
+                sys.executable,
+                "manage.py",
+                "generate_district",
+                "--load",
+                f"--students={args.students}",
+            ],
+            cwd=ROOT,
+            check=True,
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")  # as autovacuum would have, so both sides plan alike
+
+    seconds: dict[str, float] = {}
+    with timed(seconds, "PostgreSQL GROUP BY (floor)"):
+        scanned = floor_scan()
+    print(f"floor scanned {scanned:,} rows", flush=True)
+
+    StudentFeatures.objects.filter(feature_date=AS_OF).delete()
+    with timed(seconds, "compute_features, in-process"):
+        written = features_compute(as_of=AS_OF)
+    memory = peak_rss_mb()
+    print(f"in-process: {written:,} rows, peak memory {memory:,.0f} MB", flush=True)
+
+    for workers in (1, 2):
+        StudentFeatures.objects.filter(feature_date=AS_OF).delete()
+        with (
+            tempfile.TemporaryDirectory() as work,
+            redis_server(Path(work)) as broker,
+            broker_for_this_process(broker),
+            celery_workers(workers, broker, Path(work)),
+        ):
+            started = time.perf_counter()
+            count = compute_weekly_features.delay(AS_OF.isoformat()).get(timeout=3600)
+            seconds[f"Celery, {workers} worker{'s' if workers > 1 else ''}"] = (
+                time.perf_counter() - started
+            )
+        assert count == written, (count, written)
+
+    floor = seconds["PostgreSQL GROUP BY (floor)"]
+    print()
+    print(f"{written:,} students as of {AS_OF}")
+    print(f"{'step':<30} {'seconds':>8} {'÷ floor':>8}")
+    for name, s in seconds.items():
+        print(f"{name:<30} {s:>8.1f} {s / floor:>8.2f}")
+    print(f"peak memory of the in-process computation: {memory:,.0f} MB (target < 2,048)")
+    ratio = seconds["compute_features, in-process"] / floor
+    print(
+        f"ratio in-process / floor: {ratio:.2f} (target <= 3): {'met' if ratio <= 3 else 'MISSED'}"
+    )
+    print()
+    print(bar_chart("Seconds for one as-of date", seconds, "s"))
+
+
+def floor_scan() -> int:
+    """The same rows the computation reads, scanned once with a GROUP BY per student."""
+    year_start = features.school_year_start(AS_OF)
+    first_day = year_start - dt.timedelta(days=7 * features.WEEKS)
+    first_incident = AS_OF - dt.timedelta(days=features.LOOKBACK_INCIDENTS - 1)
+    attended = "SUM(CASE WHEN status IN ('present', 'tardy') THEN 1 ELSE 0 END)"
+    queries = [
+        (
+            f"SELECT student_id, COUNT(*), {attended} FROM attendance_records "
+            "WHERE date BETWEEN %s AND %s GROUP BY student_id",
+            [first_day, AS_OF],
+        ),
+        (
+            "SELECT student_id, COUNT(*), AVG(grade_value) FROM grades "
+            "WHERE submission_date BETWEEN %s AND %s GROUP BY student_id",
+            [year_start, AS_OF],
+        ),
+        (
+            "SELECT student_id, COUNT(*), MAX(severity_level) FROM discipline_incidents "
+            "WHERE incident_date BETWEEN %s AND %s GROUP BY student_id",
+            [first_incident, AS_OF],
+        ),
+    ]
+    rows = 0
+    with connection.cursor() as cursor:
+        for sql, params in queries:
+            cursor.execute(sql, params)
+            rows += sum(row[1] for row in cursor.fetchall())
+    return rows
+
+
+if __name__ == "__main__":
+    main()
