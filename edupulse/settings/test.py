@@ -18,4 +18,5 @@ WHITENOISE_USE_FINDERS = True
 # On SQLite the test database is a file, not memory, so the real Celery worker processes of the
 # task tests can open it too.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    VAR_DIR.mkdir(exist_ok=True)  # noqa: F405  (absent in a fresh clone)
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-edupulse.sqlite3")}  # noqa: F405
