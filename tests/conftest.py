@@ -6,6 +6,16 @@ from django.db import connection
 from records.synthetic import DistrictSpec, generate_district
 from students.roles import DATA_ENTRY
 from students.services import roles_sync
+from tests.analytics.factories import StudentFeaturesFactory
+from tests.mlmodels.factories import TrainingFeedbackFactory
+from tests.records.factories import (
+    AttendanceRecordFactory,
+    DisciplineIncidentFactory,
+    GradeFactory,
+    ImportRunFactory,
+    StudentOutcomeFactory,
+)
+from tests.students.factories import StudentFactory
 
 
 def pytest_report_header(config):
@@ -40,3 +50,17 @@ def small_district(tmp_path_factory):
     folder = tmp_path_factory.mktemp("district")
     generate_district(SMALL, folder, folder / "truth" / "true_risk.csv")
     return folder
+
+
+@pytest.fixture
+def one_of_everything():
+    """A student with one row of every kind that hangs off a student, and an import run."""
+    student = StudentFactory()
+    AttendanceRecordFactory(student=student)
+    GradeFactory(student=student)
+    DisciplineIncidentFactory(student=student)
+    StudentOutcomeFactory(student=student)
+    StudentFeaturesFactory(student=student)
+    TrainingFeedbackFactory(prediction__student=student)
+    ImportRunFactory()
+    return student

@@ -14,27 +14,11 @@ from tests.analytics.factories import StudentFeaturesFactory
 from tests.mlmodels.factories import TrainingFeedbackFactory
 from tests.records.factories import (
     AttendanceRecordFactory,
-    DisciplineIncidentFactory,
     GradeFactory,
-    ImportRunFactory,
-    StudentOutcomeFactory,
 )
 from tests.students.factories import StudentFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def one_of_everything():
-    student = StudentFactory()
-    AttendanceRecordFactory(student=student)
-    GradeFactory(student=student)
-    DisciplineIncidentFactory(student=student)
-    StudentOutcomeFactory(student=student)
-    StudentFeaturesFactory(student=student)
-    TrainingFeedbackFactory(prediction__student=student)
-    ImportRunFactory()
-    return student
 
 
 PROJECT_APPS = {"students", "records", "analytics", "mlmodels"}

@@ -10,13 +10,9 @@ from analytics.models import StudentFeatures
 from mlmodels.models import Prediction, TrainingFeedback
 from records.models import AttendanceRecord, DisciplineIncident, Grade, StudentOutcome
 from students.models import Student
-from tests.analytics.factories import StudentFeaturesFactory
 from tests.mlmodels.factories import TrainingFeedbackFactory
 from tests.records.factories import (
     AttendanceRecordFactory,
-    DisciplineIncidentFactory,
-    GradeFactory,
-    StudentOutcomeFactory,
 )
 from tests.students.factories import StudentFactory
 
@@ -116,15 +112,9 @@ def test_table_names_are_the_documents():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_deleting_a_student_in_plain_sql_cascades_in_the_database():
+def test_deleting_a_student_in_plain_sql_cascades_in_the_database(one_of_everything):
     """ON DELETE CASCADE is in the database itself, not only emulated by Django's ORM."""
-    student = StudentFactory()
-    AttendanceRecordFactory(student=student)
-    GradeFactory(student=student)
-    DisciplineIncidentFactory(student=student)
-    StudentOutcomeFactory(student=student)
-    StudentFeaturesFactory(student=student)
-    TrainingFeedbackFactory(prediction__student=student)
+    student = one_of_everything
     other = AttendanceRecordFactory()
 
     with connection.cursor() as cursor:
