@@ -3,11 +3,11 @@ from django.core.exceptions import ValidationError
 from rangefilter.filters import DateRangeFilterBuilder
 
 from analytics.models import StudentFeaturesRow
-from students.admin_base import EstimatedCountPaginator, ReadOnlyAdminMixin
+from students.admin_base import EstimatedCountPaginator, ReadOnlyAdminMixin, StudentColumnsMixin
 
 
 @admin.register(StudentFeaturesRow)
-class StudentFeaturesAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class StudentFeaturesAdmin(ReadOnlyAdminMixin, StudentColumnsMixin, admin.ModelAdmin):
     """Feature rows are computed by the weekly job: the admin shows them and changes nothing."""
 
     list_display = (
@@ -22,18 +22,11 @@ class StudentFeaturesAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ("feature_date", DateRangeFilterBuilder(title="feature date")),
         "student__grade_level",
     )
-    list_select_related = ("student",)
-    search_fields = ("=student__district_id", "^student__last_name", "^student__first_name")
-    search_help_text = "Student district ID (exact), or the start of a last or first name."
     date_hierarchy = "feature_date"
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     list_per_page = 50
     change_list_template = "admin/large_change_list.html"
-
-    @admin.display(description="district ID", ordering="student__district_id")
-    def district_id(self, obj) -> str:
-        return obj.student.district_id
 
     def get_object(self, request, object_id, from_field=None):
         # Look the row up by its two real columns (the primary key's index), not by the view's

@@ -4,7 +4,7 @@ from rangefilter.filters import DateRangeFilterBuilder
 from simple_history.admin import SimpleHistoryAdmin
 
 from mlmodels.models import ModelMetadata, Prediction, TrainingFeedback
-from students.admin_base import EstimatedCountPaginator, LargeTableAdmin
+from students.admin_base import EstimatedCountPaginator, LargeTableAdmin, StudentColumnsMixin
 
 
 @admin.register(ModelMetadata)
@@ -42,7 +42,7 @@ class ModelMetadataAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Prediction)
-class PredictionAdmin(admin.ModelAdmin):
+class PredictionAdmin(StudentColumnsMixin, admin.ModelAdmin):
     list_display = (
         "prediction_date",
         "district_id",
@@ -58,9 +58,6 @@ class PredictionAdmin(admin.ModelAdmin):
         "model_version",
         "student__grade_level",
     )
-    list_select_related = ("student",)
-    search_fields = ("=student__district_id", "^student__last_name", "^student__first_name")
-    search_help_text = "Student district ID (exact), or the start of a last or first name."
     autocomplete_fields = ("student",)
     date_hierarchy = "prediction_date"
     readonly_fields = ("id", "created_at")
@@ -68,10 +65,6 @@ class PredictionAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     change_list_template = "admin/large_change_list.html"
-
-    @admin.display(description="district ID", ordering="student__district_id")
-    def district_id(self, obj: Prediction) -> str:
-        return obj.student.district_id
 
 
 @admin.register(TrainingFeedback)

@@ -4,25 +4,15 @@ from rangefilter.filters import DateRangeFilterBuilder
 
 from records.admin_upload import upload_view
 from records.models import AttendanceRecord, DisciplineIncident, Grade, ImportRun, StudentOutcome
-from students.admin_base import LargeTableAdmin, ReadOnlyAdminMixin
-
-# Records name their student by district ID (exact) or the start of the student's names.
-STUDENT_SEARCH = ("=student__district_id", "^student__last_name", "^student__first_name")
+from students.admin_base import LargeTableAdmin, ReadOnlyAdminMixin, StudentColumnsMixin
 
 
-class StudentRecordAdmin(LargeTableAdmin):
+class StudentRecordAdmin(StudentColumnsMixin, LargeTableAdmin):
     # The list page has an "Import CSV" button leading to the upload page for this file.
     change_list_template = "admin/records/change_list_with_import.html"
     import_file = ""  # the interchange file of this model
     autocomplete_fields = ("student",)
-    list_select_related = ("student",)
-    search_fields = STUDENT_SEARCH
-    search_help_text = "Student district ID (exact), or the start of a last or first name."
     readonly_fields = ("id", "created_at")
-
-    @admin.display(description="district ID", ordering="student__district_id")
-    def district_id(self, obj) -> str:
-        return obj.student.district_id
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "import_file": self.import_file}
@@ -60,7 +50,7 @@ class GradeAdmin(StudentRecordAdmin):
         ("submission_date", DateRangeFilterBuilder(title="submission date")),
         "student__grade_level",
     )
-    search_fields = (*STUDENT_SEARCH, "=course_id")
+    search_fields = (*StudentColumnsMixin.search_fields, "=course_id")
     search_help_text = "Student district ID or course ID (exact), or the start of a student's name."
     date_hierarchy = "submission_date"
     fields = (

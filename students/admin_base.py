@@ -1,5 +1,6 @@
 """Admin building blocks for tables of millions of rows (attendance, grades, predictions...)."""
 
+from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
@@ -56,3 +57,15 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class StudentColumnsMixin:
+    """For rows that belong to a student: the district ID column and the student search."""
+
+    list_select_related = ("student",)
+    search_fields = ("=student__district_id", "^student__last_name", "^student__first_name")
+    search_help_text = "Student district ID (exact), or the start of a last or first name."
+
+    @admin.display(description="district ID", ordering="student__district_id")
+    def district_id(self, obj) -> str:
+        return obj.student.district_id
