@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
 from simple_history.models import HistoricalRecords
@@ -40,6 +41,13 @@ class ModelMetadata(models.Model):
             models.UniqueConstraint(
                 fields=["model_version"], name="model_metadata_model_version_key"
             ),
+            # Exactly one active model: a partial unique index (PostgreSQL and SQLite).
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=models.Q(is_active=True),
+                name="model_metadata_one_active",
+                violation_error_message="Another model version is already active.",
+            ),
         ]
         indexes = [
             models.Index(fields=["model_version"], name="idx_model_version"),
@@ -68,6 +76,9 @@ class Prediction(models.Model):
     student = models.ForeignKey(
         Student, on_delete=models.CASCADE, db_index=False, related_name="predictions"
     )
+    # Addition: the as-of date T whose feature row was scored. prediction_date says when the
+    # scoring ran; "the latest prediction" of a student is the one with the latest as_of.
+    as_of = models.DateField(null=True, blank=True)
     prediction_date = models.DateTimeField(db_default=Now())
     risk_score = RealField(null=True, blank=True)
     risk_category = models.CharField(
@@ -93,6 +104,10 @@ class Prediction(models.Model):
         db_table = "predictions"
         ordering = ["-prediction_date"]
         constraints = [
+            # Re-scoring T with the same model replaces the rows: one per student, T and model.
+            models.UniqueConstraint(
+                fields=["student", "as_of", "model_version"], name="predictions_student_as_of_model"
+            ),
             range_check("risk_score", 0, 1, "predictions"),
             choices_check("risk_category", RiskCategory, "predictions"),
             range_check("confidence", 0, 1, "predictions"),
@@ -102,6 +117,8 @@ class Prediction(models.Model):
             models.Index(fields=["prediction_date"], name="idx_predictions_date"),
             models.Index(fields=["risk_category"], name="idx_predictions_risk_category"),
             models.Index(fields=["model_version"], name="idx_predictions_model_version"),
+            # The dashboards' "latest prediction per student" and the weekly lists.
+            models.Index(fields=["as_of", "risk_category"], name="idx_predictions_as_of_category"),
         ]
 
     def __str__(self) -> str:
@@ -128,6 +145,14 @@ class TrainingFeedback(models.Model):
         max_length=50, choices=FeedbackType.choices, null=True, blank=True
     )
     educator_notes = models.TextField(null=True, blank=True)
+    # Addition: who gave the feedback (kept when the account is deleted, as NULL).
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="prediction_feedback",
+    )
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 
     history = HistoricalRecords(table_name="training_feedback_history")
