@@ -28,6 +28,9 @@ from records.csv_format import ATTENDANCE, DISCIPLINE, GRADES, OUTCOMES, STUDENT
 CHUNK = 2000  # students generated together; fixed, so a seed always gives the same district
 
 STATE_SHIFT = np.array([0.0, 1.2, 2.4])
+# The truth file's second column: P(dropping out within this many weeks after the as-of date).
+TRUTH_DROPOUT_WEEKS = 15
+DROPOUT = f"p_dropout_{7 * TRUTH_DROPOUT_WEEKS}d"
 # Transition probabilities from engaged (0), slipping (1), disengaged (2), as functions of mu.
 RECOVER_1_TO_0 = 0.12
 RECOVER_2_TO_1 = 0.05
@@ -607,16 +610,25 @@ class _Chunk:
         for w in range(weeks - 2, -1, -1):
             value[:, w] = np.einsum("nij,nj->ni", self.matrix, start_of_week)
             start_of_week = drop + stay * value[:, w]
+        # Dropping out within DROPOUT_WEEKS weeks: B_j = P(drop within j weeks from the start of
+        # a week), B_j = drop + stay * M B_(j-1), B_0 = 0; nothing is recorded after the year.
+        within = [np.zeros((n, 3))]
+        for _ in range(TRUTH_DROPOUT_WEEKS):
+            within.append(drop + stay * np.einsum("nij,nj->ni", self.matrix, within[-1]))
         exit_week = self._exit_week()
-        frames = [pd.DataFrame({"district_id": [], "as_of": [], "p_adverse": []})]
+        frames = [pd.DataFrame({"district_id": [], "as_of": [], "p_adverse": [], DROPOUT: []})]
         for w in range(weeks - 1):
             idx = np.flatnonzero((self.enroll_week <= w) & (exit_week > w))
+            state = self.states[idx, w]
+            ahead = within[min(TRUTH_DROPOUT_WEEKS, weeks - 1 - w)]
+            p_dropout = np.einsum("nij,nj->ni", self.matrix[idx], ahead[idx])
             frames.append(
                 pd.DataFrame(
                     {
                         "district_id": self.ids[idx],
                         "as_of": cal.week_end[w].isoformat(),
-                        "p_adverse": np.round(value[idx, w, self.states[idx, w]], 6),
+                        "p_adverse": np.round(value[idx, w, state], 6),
+                        DROPOUT: np.round(p_dropout[np.arange(len(idx)), state], 6),
                     }
                 )
             )

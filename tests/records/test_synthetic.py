@@ -141,6 +141,30 @@ def test_true_risk_matches_the_outcomes_on_average(district):
     )
 
 
+def test_true_dropout_risk_within_105_days_matches_the_dropouts(district):
+    """P(dropout within 105 days) predicts the dropouts seen, in number and in who."""
+    folder, _ = district
+    truth = pd.read_csv(folder / "t.csv", parse_dates=["as_of"])
+    outcomes = pd.read_csv(folder / "outcomes.csv", parse_dates=["outcome_date"])
+    dropped = outcomes[outcomes["outcome_type"] == "dropped_out"].set_index("district_id")
+    when = truth["district_id"].map(dropped["outcome_date"])
+    truth["happened"] = (when > truth["as_of"]) & (when <= truth["as_of"] + pd.Timedelta(days=105))
+    assert truth["p_dropout_105d"].between(0, 1).all()
+    # Windows 15 weeks apart do not overlap: their events are independent draws.
+    weeks = sorted(truth["as_of"].unique())[::15]
+    apart = truth[truth["as_of"].isin(weeks)]
+    expected, seen = apart["p_dropout_105d"].sum(), apart["happened"].sum()
+    assert expected > 20
+    assert abs(seen - expected) < 3 * expected**0.5  # a Poisson count within 3 sigma
+    # Those who dropped out had a far higher true risk than those who did not.
+    assert (
+        apart.groupby("happened")["p_dropout_105d"].mean().pipe(lambda m: m[True] > 10 * m[False])
+    )
+    # Nothing is generated after the year: the last weeks' windows are shorter.
+    last = truth[truth["as_of"] == truth["as_of"].max()]
+    assert last["p_dropout_105d"].mean() < truth["p_dropout_105d"].mean() / 3
+
+
 def test_the_truth_file_is_not_in_the_interchange_folder(small_district):
     with (small_district / "students.csv").open() as f:
         assert "p_adverse" not in next(csv.reader(f))
