@@ -8,9 +8,10 @@ Times are in settings.TIME_ZONE (the district's).
 from celery.schedules import crontab
 
 BEAT_SCHEDULE: dict[str, dict] = {
-    # Sunday night, after the school week: the feature rows of the week that ended today.
-    "weekly-features": {
-        "task": "analytics.tasks.compute_weekly_features",
+    # Sunday night, after the school week: the feature rows of the week that ended today, then
+    # the predictions from them (one chain: mlmodels.tasks.weekly_risk).
+    "weekly-risk": {
+        "task": "mlmodels.tasks.weekly_risk",
         "schedule": crontab(minute=0, hour=22, day_of_week="sun"),
     },
 }

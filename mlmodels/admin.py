@@ -1,9 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from rangefilter.filters import DateRangeFilterBuilder
 from simple_history.admin import SimpleHistoryAdmin
 
 from mlmodels.models import ModelMetadata, Prediction, TrainingFeedback
+from mlmodels.training import ActivationError, activate_model
 from students.admin_base import EstimatedCountPaginator, LargeTableAdmin, StudentColumnsMixin
 
 
@@ -12,7 +13,8 @@ class ModelMetadataAdmin(SimpleHistoryAdmin):
     list_display = ("model_version", "model_type", "training_date", "is_active", "has_model_bytes")
     list_filter = ("model_type", "is_active", ("training_date", DateRangeFilterBuilder()))
     search_fields = ("model_version",)
-    readonly_fields = ("id", "created_at", "has_model_bytes")
+    readonly_fields = ("id", "created_at", "has_model_bytes", "is_active")
+    actions = ("activate",)
     fields = (
         "model_version",
         "model_type",
@@ -35,6 +37,18 @@ class ModelMetadataAdmin(SimpleHistoryAdmin):
                 stored=ExpressionWrapper(Q(model_bytes__isnull=False), output_field=BooleanField())
             )
         )
+
+    @admin.action(description="Make the selected model version the active one")
+    def activate(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one model version.", messages.ERROR)
+            return
+        try:
+            model = activate_model(queryset.get().model_version)
+        except ActivationError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        self.message_user(request, f"{model.model_version} is now the active model.")
 
     @admin.display(boolean=True, description="trained model stored")
     def has_model_bytes(self, obj: ModelMetadata) -> bool:

@@ -144,3 +144,17 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING", "propagate": True},
     },
 }
+
+# --- The risk model (docs/model.md) ---------------------------------------------------------------
+# Outcomes that count as adverse when labelling and judging predictions.
+EDUPULSE_ADVERSE_OUTCOMES = env.list(
+    "EDUPULSE_ADVERSE_OUTCOMES", default=["dropped_out", "withdrawn", "failed", "retained"]
+)
+EDUPULSE_HORIZON_DAYS = env.int("EDUPULSE_HORIZON_DAYS", default=365)
+# Calibrated risk at or above each cut-off gives the category (below "medium" is low). A model
+# stores the cut-offs it was trained with; these are the defaults.
+EDUPULSE_RISK_CUTOFFS = {
+    "medium": env.float("EDUPULSE_RISK_MEDIUM", default=0.10),
+    "high": env.float("EDUPULSE_RISK_HIGH", default=0.25),
+    "critical": env.float("EDUPULSE_RISK_CRITICAL", default=0.50),
+}

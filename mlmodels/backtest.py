@@ -1,0 +1,128 @@
+"""Backtesting: train on some weeks, score later weeks, compare with the ABC rules and (on a
+generated district) with the generator's true probabilities. Nothing is stored.
+
+Within the training weeks, a fixed fifth of the students (by a hash of the id) is held out to
+stop the boosting and fit the calibrations; the test weeks are scored by a model that never saw
+them or anything after its training windows.
+"""
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+
+from mlmodels import baseline, labels
+from mlmodels.metrics import auc, evaluate, rounded
+from mlmodels.training import TrainingError, fit, in_tuning_half, labelled
+
+REPORTED = ("n", "base_rate", "auc_roc", "precision_at_k", "recall_at_k", "brier_score", "ece")
+
+
+def _summary(metrics: dict) -> dict:
+    return {key: metrics[key] for key in REPORTED}
+
+
+def truth_column(columns, outcomes: tuple[str, ...], horizon_days: int, reaches_end: bool):
+    """The truth file's column that means the same as this run's label, if any."""
+    if set(outcomes) <= {"dropped_out", "withdrawn"}:
+        name = f"p_dropout_{horizon_days}d"
+        return name if name in columns else None
+    if set(outcomes) >= {"dropped_out", "failed", "retained"} and reaches_end:
+        return "p_adverse"  # to the end of the generated year, when the window reaches it
+    return None
+
+
+def find_truth(folder: Path | None = None) -> Path | None:
+    """The newest truth file `generate_district --load` left in var/truth, if any."""
+    files = sorted(
+        (folder or settings.VAR_DIR / "truth").glob("true_risk*.csv"),
+        key=lambda p: p.stat().st_mtime,
+    )
+    return files[-1] if files else None
+
+
+def backtest(
+    *,
+    train_as_of: list[dt.date],
+    test_as_of: list[dt.date],
+    horizon_days: int,
+    outcomes=None,
+    truth: Path | None = None,
+) -> dict:
+    outcomes = labels.adverse_outcomes(outcomes)
+    covered = labels.data_end()
+    labels.check_windows_closed([*train_as_of, *test_as_of], horizon_days, covered)
+    labels.check_validation_after_training(train_as_of, min(test_as_of), horizon_days)
+    started = time.perf_counter()
+    rows = labelled(train_as_of, horizon_days, outcomes)
+    if rows["y"].sum() == 0:
+        raise TrainingError("No adverse outcome within the horizon of any training date.")
+    tuning = in_tuning_half(rows["student_id"], share=0.2)
+    tune, train = rows[tuning], rows[~tuning]
+    fitted = fit(train, train["y"].to_numpy(), tune, tune["y"].to_numpy())
+    trained = time.perf_counter() - started
+    test = labelled(test_as_of, horizon_days, outcomes)
+    y = test["y"].to_numpy()
+    risk = fitted.risk(test)
+    abc = baseline.score(test, baseline.fit(tune, tune["y"].to_numpy()))
+    threshold = settings.EDUPULSE_RISK_CUTOFFS["high"]
+    report = {
+        "horizon_days": horizon_days,
+        "outcomes": list(outcomes),
+        "train_as_of": [d.isoformat() for d in sorted(train_as_of)],
+        "test_as_of": [d.isoformat() for d in sorted(test_as_of)],
+        "training_samples": len(train),
+        "tuning_samples": len(tune),
+        "training_seconds": round(trained, 1),
+        "rounds": fitted.booster.num_boosted_rounds(),
+        "learned": _summary(evaluate(y, risk, threshold)),
+        "baseline": _summary(evaluate(y, abc, threshold)),
+        "truth": None,
+    }
+    if truth and truth.exists():
+        report["truth"] = _truth(truth, test, risk, abc, outcomes, horizon_days, covered)
+    return rounded(report)
+
+
+def _truth(path, test, risk, abc, outcomes, horizon_days, covered) -> dict:
+    header = pd.read_csv(path, nrows=0).columns
+    reaches_end = all(labels.window_end(d, horizon_days) >= covered for d in set(test["as_of"]))
+    column = truth_column(header, outcomes, horizon_days, reaches_end)
+    if column is None:
+        return {
+            "file": str(path),
+            "column": None,
+            "note": "no column of the truth file means the same as this label",
+        }
+    true = pd.read_csv(path, usecols=["district_id", "as_of", column])
+    true["as_of"] = pd.to_datetime(true["as_of"]).dt.date
+    ids = _district_ids(test["student_id"].unique())
+    keyed = test[["student_id", "as_of", "y"]].assign(
+        district_id=test["student_id"].map(ids), risk=risk, abc=abc
+    )
+    matched = keyed.merge(true, on=["district_id", "as_of"], how="inner")
+    y = matched["y"].to_numpy()
+    return {
+        "file": str(path),
+        "column": column,
+        "matched_rows": len(matched),
+        "auc_roc": auc(y, matched[column].to_numpy()),
+        "learned_auc_on_matched": auc(y, matched["risk"].to_numpy()),
+        "baseline_auc_on_matched": auc(y, matched["abc"].to_numpy()),
+        "mean_true_risk": float(np.mean(matched[column])) if len(matched) else None,
+    }
+
+
+def _district_ids(student_ids) -> dict:
+    from students.models import Student
+
+    ids = {}
+    student_ids = list(student_ids)
+    for start in range(0, len(student_ids), 5000):
+        part = student_ids[start : start + 5000]
+        for pk, district_id in Student.objects.filter(pk__in=part).values_list("pk", "district_id"):
+            ids[str(pk)] = district_id
+    return ids

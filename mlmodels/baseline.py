@@ -1,0 +1,72 @@
+"""The research baseline: the "ABC" early-warning rules (Attendance, Behavior, Course performance).
+
+A student is flagged on each indicator the research on early warning systems uses:
+- A: attendance below 90% this school year (attendance_rate_ytd < 0.90);
+- B: behavior: two or more discipline incidents, or any of severity 3 or more, in 90 days;
+- C: course performance: failing any course, or a GPA below 2.0.
+The risk is a function of how many indicators are on (0-3): the outcome rate of students with
+that many flags in the tuning rows when trained on history (`fit`), otherwise the defaults
+below. Registered as a model version of type `abc_rules`, so a district with no training history
+still gets scores, categories and explained factors from day one.
+"""
+
+import numpy as np
+import pandas as pd
+
+from mlmodels.explain import factor
+
+MODEL_TYPE = "abc_rules"
+VERSION = "abc-rules-v1"
+# P(adverse outcome) by number of indicators on, before any local history is known: the rough
+# shape of the early-warning literature (each indicator about doubles the risk).
+DEFAULT_RISK_BY_FLAGS = (0.04, 0.12, 0.30, 0.55)
+SEVERITIES = [f"incidents_90d_severity_{level}" for level in range(1, 6)]
+
+
+def indicators(rows: pd.DataFrame) -> pd.DataFrame:
+    """Three booleans per row: attendance, behavior, course (a missing value is not a flag)."""
+    incidents = rows[SEVERITIES].fillna(0)
+    return pd.DataFrame(
+        {
+            "attendance": rows["attendance_rate_ytd"] < 0.90,
+            "behavior": (incidents.sum(axis=1) >= 2) | (incidents[SEVERITIES[2:]].sum(axis=1) > 0),
+            "course": (rows["courses_failing"] >= 1) | (rows["gpa_current"] < 2.0),
+        },
+        index=rows.index,
+    )
+
+
+def flag_counts(rows: pd.DataFrame) -> np.ndarray:
+    return indicators(rows).sum(axis=1).to_numpy(dtype=int)
+
+
+def fit(rows: pd.DataFrame, y: np.ndarray) -> tuple[float, ...]:
+    """The observed outcome rate at each flag count (smoothed toward the default, and kept
+    increasing), for judging the rules on the same footing as a calibrated model."""
+    counts = flag_counts(rows)
+    rates = []
+    for k, prior in enumerate(DEFAULT_RISK_BY_FLAGS):
+        members = y[counts == k]
+        rates.append((members.sum() + 10 * prior) / (len(members) + 10))
+    return tuple(round(float(r), 5) for r in np.maximum.accumulate(rates))
+
+
+def score(rows: pd.DataFrame, risk_by_flags=DEFAULT_RISK_BY_FLAGS) -> np.ndarray:
+    return np.asarray(risk_by_flags, dtype=float)[flag_counts(rows)]
+
+
+def factors(rows: pd.DataFrame) -> list[list[dict]]:
+    """The indicators that are on, as factors of equal weight, with the student's numbers."""
+    flags = indicators(rows)
+    out = []
+    for (_, row), (_, on) in zip(rows.iterrows(), flags.iterrows(), strict=True):
+        names = []
+        if on["attendance"]:
+            names.append("attendance_rate_ytd")
+        if on["course"]:
+            names.append("courses_failing" if row["courses_failing"] >= 1 else "gpa_current")
+        if on["behavior"]:
+            serious = [s for s in SEVERITIES[2:] if row[s] > 0]
+            names.append(serious[-1] if serious else "incidents_ytd")
+        out.append([factor(n, row[n], 1 / len(names)) for n in names])
+    return out

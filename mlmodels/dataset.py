@@ -1,0 +1,89 @@
+"""The model's rows: stored weekly feature rows, the model inputs, and the groups audited.
+
+One query per call whatever the number of dates: the named features are pulled out of the
+JSON in the database (PostgreSQL `->`/`->>`, SQLite `json_extract`), so Python never parses a
+feature document; on PostgreSQL the rows arrive through COPY.
+"""
+
+import datetime as dt
+import io
+import uuid
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from django.db import connection
+
+from analytics.features import FEATURE_NAMES
+
+# The model's inputs: every named feature, and the grade level (dropping out, failing a course
+# and retention depend on it). Demographics (gender, ethnicity, socioeconomic status) are never
+# inputs; they are read only for the fairness audit.
+MODEL_INPUTS = (*FEATURE_NAMES, "grade_level")
+AUDITED = ("gender", "ethnicity", "socioeconomic_status", "grade_band")
+
+
+def grade_band(grade: pd.Series) -> pd.Series:
+    return pd.cut(grade, [-1, 5, 8, 12], labels=["K-5", "6-8", "9-12"]).astype(str)
+
+
+def _feature_sql(name: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"(f.feature_vector -> 'features' ->> '{name}')::float8 AS {name}"
+    return f"json_extract(f.feature_vector, '$.features.{name}') AS {name}"
+
+
+def feature_rows(dates: Iterable[dt.date], student_ids: list[str] | None = None) -> pd.DataFrame:
+    """The stored feature rows of these as-of dates: student_id, as_of, MODEL_INPUTS,
+    the audited groups; ordered by date and student."""
+    dates = sorted(set(dates))
+    columns = ",\n".join(_feature_sql(n) for n in FEATURE_NAMES)
+    where = f"f.feature_date IN ({', '.join(['%s'] * len(dates))})"
+    params: list = list(dates)
+    if student_ids is not None:
+        where += f" AND f.student_id IN ({', '.join(['%s'] * len(student_ids))})"
+        params += student_ids
+    sql = f"""
+        SELECT f.student_id, f.feature_date AS as_of, {columns},
+               s.grade_level, s.gender, s.ethnicity, s.socioeconomic_status
+        FROM student_features f JOIN students s ON s.id = f.student_id
+        WHERE {where}
+        ORDER BY f.feature_date, f.student_id
+    """
+    frame = _read(sql, params)
+    frame["student_id"] = uuid_text(frame["student_id"])
+    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
+    for name in MODEL_INPUTS:
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
+    for name in ("gender", "ethnicity", "socioeconomic_status"):
+        frame[name] = frame[name].fillna("not recorded").astype(str)
+    frame["grade_band"] = grade_band(frame["grade_level"])
+    return frame.reset_index(drop=True)
+
+
+def uuid_text(ids: pd.Series) -> pd.Series:
+    """Student ids as Django prints them (SQLite stores UUIDs as 32 hex digits, no dashes)."""
+    ids = ids.astype(str)
+    if connection.vendor == "postgresql":
+        return ids
+    return ids.map(lambda text: str(uuid.UUID(text)))
+
+
+def inputs(frame: pd.DataFrame) -> np.ndarray:
+    """The model's input matrix (NaN where a feature is missing: XGBoost learns where to go)."""
+    return frame[list(MODEL_INPUTS)].to_numpy(dtype=np.float32)
+
+
+def _read(sql: str, params: list) -> pd.DataFrame:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            query = cursor.cursor.mogrify(sql, params).decode()
+            buffer = io.StringIO()
+            cursor.cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)", buffer)
+            buffer.seek(0)
+            return pd.read_csv(
+                buffer, dtype={"student_id": str}, keep_default_na=False, na_values=[""]
+            )
+        cursor.execute(sql, params)
+        names = [c[0] for c in cursor.description]
+        return pd.DataFrame(cursor.fetchall(), columns=names)

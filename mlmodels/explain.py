@@ -1,0 +1,156 @@
+"""Risk factors in plain words: what pushes a student's risk up, with the student's own numbers
+and what to do about it (docs/model.md, "Risk factors and recommendations").
+
+A factor is {"factor", "weight", "value", "description", "recommendation"}. For a learned model,
+the weights come from XGBoost's per-student feature contributions (`pred_contribs`, TreeSHAP, in
+log-odds): only features that push this student's risk up are factors, and each weight is its
+share of the total upward push. Inputs that are not about the student's own conduct or results
+(grade level, weeks of data, data quality) never become factors; demographics are not inputs.
+"""
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+MAX_FACTORS = 5
+MIN_CONTRIBUTION = 0.01  # log-odds: smaller pushes are noise, not a reason
+NOT_FACTORS = frozenset({"grade_level", "weeks_of_data", "data_quality"})
+
+
+def _n(value: float) -> int:
+    return round(value)
+
+
+def _days(value: float) -> str:
+    n = _n(value)
+    return f"{n} school day{'s' * (n != 1)}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+ATTENDANCE_HELP = (
+    "Contact the family this week to discuss attendance barriers; agree on an attendance plan."
+)
+ACADEMIC_HELP = (
+    "Arrange tutoring and a check-in with the student's teachers on the courses at risk."
+)
+BEHAVIOR_HELP = "Set up a behavior support plan with a mentor; follow up with the family."
+SERIOUS_BEHAVIOR_HELP = (
+    "Hold a family meeting and consider a counseling referral and a behavior intervention plan."
+)
+
+# feature: (description of the student's value, recommendation). Descriptions read as sentences.
+FACTORS: dict[str, tuple[Callable[[float], str], str]] = {
+    "attendance_rate_ytd": (
+        lambda v: f"Attended {v:.0%} of class time this school year",
+        ATTENDANCE_HELP,
+    ),
+    "attendance_rate_30d": (
+        lambda v: f"Attended {v:.0%} of class time in the last 30 days",
+        ATTENDANCE_HELP,
+    ),
+    "absences_30d": (lambda v: f"Missed {_days(v)} in the last 30 days", ATTENDANCE_HELP),
+    "excused_absences_30d": (
+        lambda v: f"Had {_plural(_n(v), 'excused absence day')} in the last 30 days",
+        "Check for health or family circumstances behind the absences; involve the school nurse "
+        "or social worker.",
+    ),
+    "tardies_30d": (
+        lambda v: f"Arrived late on {_plural(_n(v), 'day')} in the last 30 days",
+        "Talk with the student and family about mornings and transport; set an arrival goal.",
+    ),
+    "longest_absence_streak": (
+        lambda v: f"Missed {_days(v)} in a row this school year",
+        "Call home on the first day of any new absence; a home visit if the family cannot be "
+        "reached.",
+    ),
+    "gpa_current": (lambda v: f"Has a GPA of {v:.2f} this school year", ACADEMIC_HELP),
+    "gpa_change_6w": (
+        lambda v: f"GPA changed by {v:+.2f} over the last 6 weeks",
+        "Find out what changed in recent weeks; an academic check-in with teachers.",
+    ),
+    "gpa_change_ytd": (
+        lambda v: f"GPA changed by {v:+.2f} since the start of the school year",
+        ACADEMIC_HELP,
+    ),
+    "courses_failing": (
+        lambda v: f"Is failing {_plural(_n(v), 'course')} (average below 60)",
+        "Make a recovery plan for the failing courses with their teachers; tutoring.",
+    ),
+    "lowest_course_average": (
+        lambda v: f"Has a lowest course average of {v:.0f}",
+        "Targeted support in the weakest course.",
+    ),
+    "missing_assignments_30d": (
+        lambda v: f"Did not hand in {_plural(_n(v), 'assignment')} in the last 30 days",
+        "Agree on a homework plan with teachers and check it weekly.",
+    ),
+    "incidents_ytd": (
+        lambda v: f"Had {_plural(_n(v), 'discipline incident')} this school year",
+        BEHAVIOR_HELP,
+    ),
+    **{
+        f"incidents_90d_severity_{level}": (
+            lambda v, level=level: (
+                f"Had {_plural(_n(v), f'severity-{level} incident')} in the last 90 days"
+            ),
+            SERIOUS_BEHAVIOR_HELP if level >= 3 else BEHAVIOR_HELP,
+        )
+        for level in range(1, 6)
+    },
+    "days_since_last_incident": (
+        lambda v: f"Had a discipline incident {_plural(_n(v), 'day')} ago",
+        "Follow up on the recent incident with a restorative conversation.",
+    ),
+    "overage_years": (
+        lambda v: f"Is {v:.1f} years older than usual for the grade",
+        "Review credits and options: an accelerated or alternative pathway to graduation.",
+    ),
+    "mid_year_entry": (
+        lambda v: "Joined the school during the school year",
+        "Transition support: a peer mentor and a review of records from the previous school.",
+    ),
+}
+MISSING = {
+    "attendance": "Check that attendance is being recorded for this student.",
+    "gpa": "No grades are recorded yet: ask the student's teachers how the student is doing.",
+}
+
+
+def factor(name: str, value: float | None, weight: float) -> dict:
+    """One factor: the feature, its weight, the student's value, words and what to do."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        kind = "attendance" if "attendance" in name or "absence" in name else "gpa"
+        label = name.replace("_", " ")
+        description = f"No data for {label}"
+        recommendation = MISSING.get(kind, MISSING["attendance"])
+        value = None
+    else:
+        describe, recommendation = FACTORS[name]
+        description = describe(float(value))
+        value = round(float(value), 4)
+    return {
+        "factor": name,
+        "weight": round(float(weight), 4),
+        "value": value,
+        "description": description,
+        "recommendation": recommendation,
+    }
+
+
+def from_contributions(
+    contributions: np.ndarray, values: np.ndarray, names: tuple[str, ...]
+) -> list[list[dict]]:
+    """Per row, the factors from a (rows, inputs + 1) pred_contribs matrix (last column: bias)."""
+    explainable = np.array([n not in NOT_FACTORS and n in FACTORS for n in names])
+    pushes = np.where(explainable, contributions[:, : len(names)], 0.0)
+    out = []
+    for row, push in enumerate(pushes):
+        up = np.flatnonzero(push > MIN_CONTRIBUTION)
+        total = push[up].sum()
+        top = up[np.argsort(-push[up], kind="stable")][:MAX_FACTORS]
+        out.append([factor(names[i], values[row, i], push[i] / total) for i in top])
+    return out

@@ -1,0 +1,114 @@
+"""Training labels: did an adverse outcome happen within H days after the as-of date?
+
+Rules (docs/model.md, "Labels"):
+- A student in the cohort of T is positive when an adverse outcome happens on a day in
+  (T, T + H]. Adverse outcomes are settings.EDUPULSE_ADVERSE_OUTCOMES (default: dropped_out,
+  withdrawn, failed, retained), or the ones a command names.
+- Outcomes come from `student_outcomes`, and from educator feedback that confirms one: a
+  feedback of type true_positive or false_negative ("the outcome happened") with an adverse
+  outcome_type and an outcome_date counts as that outcome of the prediction's student on that
+  date. Feedback saying nothing happened never removes a recorded outcome.
+- The data covers the days up to the latest attendance record (attendance is taken every school
+  day, so that is how far the records are complete). A row whose window (T, T + H] ends after
+  that day is not over yet and never becomes a training or validation row.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+
+import pandas as pd
+from django.conf import settings
+from django.db import connection
+
+from mlmodels.dataset import uuid_text
+from mlmodels.models import FeedbackType
+
+# Feedback types that say the adverse outcome did happen.
+CONFIRMING_FEEDBACK = (FeedbackType.TRUE_POSITIVE.value, FeedbackType.FALSE_NEGATIVE.value)
+
+
+class LabelWindowError(ValueError):
+    """An as-of date whose label window is not over, or overlaps what it must not."""
+
+
+def adverse_outcomes(names: Iterable[str] | None = None) -> tuple[str, ...]:
+    return tuple(sorted(names or settings.EDUPULSE_ADVERSE_OUTCOMES))
+
+
+def data_end() -> dt.date | None:
+    """The last day the data covers: the latest attendance record's date."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT MAX(date) FROM attendance_records")
+        (day,) = cursor.fetchone()
+    return dt.date.fromisoformat(day) if isinstance(day, str) else day
+
+
+def window_end(as_of: dt.date, horizon_days: int) -> dt.date:
+    return as_of + dt.timedelta(days=horizon_days)
+
+
+def check_windows_closed(dates: Iterable[dt.date], horizon_days: int, covered: dt.date | None):
+    """Raise LabelWindowError naming every date whose label window is still open."""
+    dates = sorted(dates)
+    if covered is None:
+        raise LabelWindowError("There are no attendance records, so no label window is over.")
+    open_ = [d for d in dates if window_end(d, horizon_days) > covered]
+    if open_:
+        listed = ", ".join(d.isoformat() for d in open_)
+        raise LabelWindowError(
+            f"The label window of {listed} is not over: with --horizon-days {horizon_days} it "
+            f"ends on {window_end(open_[0], horizon_days).isoformat()}"
+            f"{' or later' if len(open_) > 1 else ''}, after the last day the data covers "
+            f"({covered.isoformat()}, the latest attendance record). Use earlier as-of dates "
+            "or a shorter horizon."
+        )
+
+
+def check_validation_after_training(
+    train: Iterable[dt.date], validate: dt.date, horizon_days: int
+) -> None:
+    """Validation must come after every training label window has closed: no label of a
+    training row may be decided by what happens after the validation date."""
+    latest = max(train)
+    closes = window_end(latest, horizon_days)
+    if validate < closes:
+        raise LabelWindowError(
+            f"--validate-as-of {validate.isoformat()} comes before the label window of training "
+            f"date {latest.isoformat()} has closed ({closes.isoformat()}, {horizon_days} days "
+            "later): the model would be judged on a period its labels already saw. Choose a "
+            f"validation date on or after {closes.isoformat()}."
+        )
+
+
+def outcome_events(outcomes: tuple[str, ...]) -> pd.DataFrame:
+    """student_id, date of every adverse outcome: recorded, or confirmed by feedback."""
+    marks = ", ".join(["%s"] * len(outcomes))
+    confirming = ", ".join(["%s"] * len(CONFIRMING_FEEDBACK))
+    sql = f"""
+        SELECT student_id, outcome_date FROM student_outcomes WHERE outcome_type IN ({marks})
+        UNION
+        SELECT p.student_id, f.outcome_date FROM training_feedback f
+        JOIN predictions p ON p.id = f.prediction_id
+        WHERE f.feedback_type IN ({confirming}) AND f.outcome_type IN ({marks})
+          AND f.outcome_date IS NOT NULL
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*outcomes, *CONFIRMING_FEEDBACK, *outcomes])
+        rows = cursor.fetchall()
+    events = pd.DataFrame(rows, columns=["student_id", "outcome_date"])
+    events["student_id"] = uuid_text(events["student_id"])
+    events["outcome_date"] = pd.to_datetime(events["outcome_date"])
+    return events
+
+
+def label_rows(rows: pd.DataFrame, horizon_days: int, outcomes: tuple[str, ...]) -> pd.Series:
+    """1/0 for each row (columns student_id, as_of): an adverse outcome in (T, T + H]."""
+    events = outcome_events(outcomes)
+    keyed = rows[["student_id", "as_of"]].reset_index(names="row")
+    keyed["as_of"] = pd.to_datetime(keyed["as_of"])
+    joined = keyed.merge(events, on="student_id", how="inner")
+    within = (joined["outcome_date"] > joined["as_of"]) & (
+        joined["outcome_date"] <= joined["as_of"] + pd.Timedelta(days=horizon_days)
+    )
+    positive = set(joined.loc[within, "row"])
+    return pd.Series([int(i in positive) for i in range(len(rows))], index=rows.index, name="y")

@@ -1,0 +1,47 @@
+import time
+from collections import Counter
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from analytics.selectors import last_completed_week
+from mlmodels.management.commands._dates import day
+from mlmodels.models import ModelMetadata, Prediction
+from mlmodels.scoring import ScoringError, predict
+
+
+class Command(BaseCommand):
+    help = (
+        "Score the cohort of an as-of date with the active model (the ABC rules when none is "
+        "active) and replace that date's predictions of the model."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--as-of", type=day, help="default: the last completed week's Sunday")
+        parser.add_argument("--model", help="a model version instead of the active one")
+
+    def handle(self, *args, as_of, model, **options):
+        as_of = as_of or last_completed_week(timezone.localdate())
+        chosen = None
+        if model:
+            chosen = ModelMetadata.objects.filter(model_version=model).first()
+            if chosen is None:
+                raise CommandError(f"There is no model version {model!r}.")
+        started = time.perf_counter()
+        self.stderr.write(f"Scoring the cohort of {as_of}...")
+        try:
+            used, written = predict(as_of=as_of, model=chosen)
+        except ScoringError as error:
+            raise CommandError(str(error)) from None
+        counts = Counter(
+            Prediction.objects.filter(as_of=as_of, model_version=used).values_list(
+                "risk_category", flat=True
+            )
+        )
+        shown = ", ".join(
+            f"{c} {counts.get(c, 0):,}" for c in ("low", "medium", "high", "critical")
+        )
+        self.stdout.write(
+            f"{as_of}: {written:,} predictions by {used.model_version} in "
+            f"{time.perf_counter() - started:.1f} s ({shown})"
+        )

@@ -1,0 +1,232 @@
+"""Training a risk model on past weeks, judging it on a later one, and registering it.
+
+The steps (docs/model.md):
+1. refuse as-of dates whose label windows are not over, and a validation date that comes
+   before every training window has closed (mlmodels/labels.py);
+2. XGBoost on the stored feature rows of the training dates, labelled by what happened within
+   H days;
+3. the validation date's cohort is split in two by student (a fixed hash of the id): the tuning
+   half stops the boosting early and fits the isotonic calibration; the evaluation half, never
+   seen by either, gives every reported number: the model's, the ABC baseline's on the same
+   rows, and the fairness audit.
+"""
+
+import datetime as dt
+import os
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from mlmodels import baseline, labels
+from mlmodels.calibration import Calibration
+from mlmodels.dataset import AUDITED, MODEL_INPUTS, feature_rows, inputs
+from mlmodels.fairness import audit
+from mlmodels.metrics import evaluate, rounded
+from mlmodels.models import ModelMetadata
+
+PARAMS = {
+    "objective": "binary:logistic",
+    "eval_metric": "logloss",
+    "tree_method": "hist",
+    "max_depth": 4,
+    "learning_rate": 0.08,
+    "subsample": 0.8,
+    "colsample_bytree": 0.8,
+    "min_child_weight": 5.0,
+    "reg_lambda": 1.0,
+    "max_bin": 128,
+    "seed": 7,
+}
+MAX_ROUNDS = 600
+EARLY_STOPPING = 40
+TUNING_SHARE = 0.5  # of the validation cohort's students (the rest is for evaluation)
+
+
+class TrainingError(ValueError):
+    """The request cannot give an honest model; the message says why."""
+
+
+@dataclass
+class Fitted:
+    booster: xgb.Booster
+    calibration: Calibration
+
+    def raw(self, rows: pd.DataFrame) -> np.ndarray:
+        return self.booster.predict(_matrix(rows))
+
+    def risk(self, rows: pd.DataFrame) -> np.ndarray:
+        return self.calibration(self.raw(rows))
+
+
+def _matrix(rows: pd.DataFrame, y=None) -> xgb.DMatrix:
+    return xgb.DMatrix(inputs(rows), label=y, feature_names=list(MODEL_INPUTS), missing=np.nan)
+
+
+def in_tuning_half(student_ids: pd.Series, share: float = TUNING_SHARE) -> np.ndarray:
+    """A fixed split by student: the same student is always on the same side."""
+    buckets = student_ids.map(lambda s: zlib.crc32(s.encode()) % 1000)
+    return (buckets < share * 1000).to_numpy()
+
+
+def fit(train: pd.DataFrame, y: np.ndarray, tune: pd.DataFrame, y_tune: np.ndarray) -> Fitted:
+    """Boost on `train`, stop early on `tune`, calibrate on `tune`."""
+    params = {**PARAMS, "nthread": os.cpu_count() or 1}
+    dtrain, dtune = _matrix(train, y), _matrix(tune, y_tune)
+    booster = xgb.train(
+        params,
+        dtrain,
+        num_boost_round=MAX_ROUNDS,
+        evals=[(dtune, "tuning")],
+        early_stopping_rounds=EARLY_STOPPING,
+        verbose_eval=False,
+    )
+    booster = booster[: booster.best_iteration + 1]
+    return Fitted(booster, Calibration.fit(booster.predict(dtune), y_tune))
+
+
+def labelled(dates: Iterable[dt.date], horizon_days: int, outcomes) -> pd.DataFrame:
+    rows = feature_rows(dates)
+    missing = sorted(set(dates) - set(rows["as_of"]))
+    if missing:
+        listed = ", ".join(d.isoformat() for d in missing)
+        raise TrainingError(
+            f"No feature rows for {listed}: run `manage.py compute_features --as-of DATE` "
+            "for each first."
+        )
+    rows["y"] = labels.label_rows(rows, horizon_days, outcomes).to_numpy()
+    return rows
+
+
+def judge(
+    fitted: Fitted,
+    tune: pd.DataFrame,
+    evaluation: pd.DataFrame,
+    cutoffs: dict,
+) -> dict:
+    """The model's numbers on `evaluation`, the ABC baseline's on the same rows (its risk per
+    flag count learned from `tune`, like the model's calibration), and the fairness audit."""
+    y = evaluation["y"].to_numpy()
+    risk = fitted.risk(evaluation)
+    abc = baseline.score(evaluation, baseline.fit(tune, tune["y"].to_numpy()))
+    threshold = cutoffs["high"]
+    metrics = evaluate(y, risk, threshold)
+    metrics["calibration"]["method"] = "isotonic"
+    metrics["baseline"] = evaluate(y, abc, threshold)
+    metrics["baseline"]["model_type"] = baseline.MODEL_TYPE
+    metrics["fairness"] = audit(evaluation[list(AUDITED)], y, risk >= threshold)
+    return metrics
+
+
+def train(
+    *,
+    train_as_of: list[dt.date],
+    validate_as_of: dt.date,
+    horizon_days: int | None = None,
+    outcomes: Iterable[str] | None = None,
+    cutoffs: dict | None = None,
+    version: str | None = None,
+    activate: bool = False,
+) -> ModelMetadata:
+    """Train, judge and register a model version (see the module docstring)."""
+    horizon_days = horizon_days or settings.EDUPULSE_HORIZON_DAYS
+    outcomes = labels.adverse_outcomes(outcomes)
+    cutoffs = cutoffs or settings.EDUPULSE_RISK_CUTOFFS
+    covered = labels.data_end()
+    labels.check_windows_closed([*train_as_of, validate_as_of], horizon_days, covered)
+    labels.check_validation_after_training(train_as_of, validate_as_of, horizon_days)
+
+    train_rows = labelled(train_as_of, horizon_days, outcomes)
+    if train_rows["y"].sum() == 0:
+        raise TrainingError(
+            f"No adverse outcome ({', '.join(outcomes)}) happened within {horizon_days} days "
+            "of any training date: there is nothing to learn from."
+        )
+    valid = labelled([validate_as_of], horizon_days, outcomes)
+    tuning = in_tuning_half(valid["student_id"])
+    tune, evaluation = valid[tuning], valid[~tuning]
+    fitted = fit(train_rows, train_rows["y"].to_numpy(), tune, tune["y"].to_numpy())
+    metrics = judge(fitted, tune, evaluation, cutoffs)
+    metrics.update(
+        training_samples=len(train_rows),
+        validation_samples=len(evaluation),
+        tuning_samples=len(tune),
+        horizon_days=horizon_days,
+        outcomes=list(outcomes),
+        train_as_of=[d.isoformat() for d in sorted(train_as_of)],
+        validate_as_of=validate_as_of.isoformat(),
+    )
+    now = timezone.now()
+    model = ModelMetadata(
+        model_version=version or f"xgb-{now:%Y%m%d-%H%M%S}",
+        model_type="xgboost",
+        training_date=now,
+        hyperparameters={
+            "xgboost": PARAMS,
+            "rounds": fitted.booster.num_boosted_rounds(),
+            "inputs": list(MODEL_INPUTS),
+            "calibration": fitted.calibration.to_json(),
+            "risk_cutoffs": cutoffs,
+            "horizon_days": horizon_days,
+            "outcomes": list(outcomes),
+        },
+        performance_metrics=rounded(metrics),
+        model_bytes=bytes(fitted.booster.save_raw("ubj")),
+    )
+    with transaction.atomic():
+        model.save()
+        if activate:
+            activate_model(model.model_version)
+    return model
+
+
+def load(model: ModelMetadata) -> Fitted:
+    """The stored booster and calibration of a learned model version."""
+    booster = xgb.Booster()
+    booster.load_model(bytearray(model.model_bytes))
+    booster.set_param({"nthread": os.cpu_count() or 1})
+    return Fitted(booster, Calibration.from_json(model.hyperparameters["calibration"]))
+
+
+class ActivationError(ValueError):
+    pass
+
+
+@transaction.atomic
+def activate_model(version: str) -> ModelMetadata:
+    """Make `version` the one active model (the database allows only one)."""
+    try:
+        model = ModelMetadata.objects.select_for_update().get(model_version=version)
+    except ModelMetadata.DoesNotExist:
+        raise ActivationError(f"There is no model version {version!r}.") from None
+    if not model.performance_metrics or model.performance_metrics.get("auc_roc") is None:
+        raise ActivationError(
+            f"Model version {version!r} has no validation metrics: a model nobody has judged "
+            "cannot score students. Train it with a validation date first."
+        )
+    ModelMetadata.objects.filter(is_active=True).exclude(pk=model.pk).update(is_active=False)
+    if not model.is_active:
+        model.is_active = True
+        model.save(update_fields=["is_active"])
+    return model
+
+
+def baseline_model() -> ModelMetadata:
+    """The ABC rules' model version, registered on first use."""
+    model, _ = ModelMetadata.objects.get_or_create(
+        model_version=baseline.VERSION,
+        defaults={
+            "model_type": baseline.MODEL_TYPE,
+            "hyperparameters": {
+                "risk_by_flags": list(baseline.DEFAULT_RISK_BY_FLAGS),
+                "risk_cutoffs": settings.EDUPULSE_RISK_CUTOFFS,
+            },
+        },
+    )
+    return model

@@ -1,0 +1,113 @@
+"""Risk factors and their wording; the ABC rules."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlmodels import baseline
+from mlmodels.dataset import MODEL_INPUTS
+from mlmodels.explain import FACTORS, factor, from_contributions
+from tests.mlmodels.history import features
+
+
+def _row(**values) -> np.ndarray:
+    named = features(**values)["features"]
+    named["grade_level"] = 10.0
+    return np.array([[np.nan if named[n] is None else named[n] for n in MODEL_INPUTS]])
+
+
+def _contributions(**pushes) -> np.ndarray:
+    row = np.zeros((1, len(MODEL_INPUTS) + 1))
+    for name, value in pushes.items():
+        row[0, MODEL_INPUTS.index(name)] = value
+    row[0, -1] = -3.0  # the bias: never a factor
+    return row
+
+
+def test_factors_are_the_features_pushing_risk_up_strongest_first():
+    values = _row(absences_30d=9.0, courses_failing=2.0, attendance_rate_30d=0.62)
+    contributions = _contributions(
+        absences_30d=0.9, courses_failing=0.6, attendance_rate_30d=0.3,
+        gpa_current=-0.8,  # lowers the risk: not a factor
+        tardies_30d=0.005,  # too small to be a reason
+        grade_level=1.5, data_quality=0.4,  # not about what the student does
+    )  # fmt: skip
+    (factors,) = from_contributions(contributions, values, MODEL_INPUTS)
+    assert [f["factor"] for f in factors] == ["absences_30d", "courses_failing",
+                                              "attendance_rate_30d"]  # fmt: skip
+    assert [f["weight"] for f in factors] == [0.5, pytest.approx(0.3333, abs=1e-4),
+                                              pytest.approx(0.1667, abs=1e-4)]  # fmt: skip
+    assert factors[0] == {
+        "factor": "absences_30d",
+        "weight": 0.5,
+        "value": 9.0,
+        "description": "Missed 9 school days in the last 30 days",
+        "recommendation": FACTORS["absences_30d"][1],
+    }
+    assert factors[1]["description"] == "Is failing 2 courses (average below 60)"
+    assert factors[2]["description"] == "Attended 62% of class time in the last 30 days"
+
+
+def test_at_most_five_factors():
+    pushes = {name: 0.1 * (i + 1) for i, name in enumerate(list(FACTORS)[:8])}
+    (factors,) = from_contributions(_contributions(**pushes), _row(), MODEL_INPUTS)
+    assert len(factors) == 5
+    assert factors[0]["factor"] == list(FACTORS)[7]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("absences_30d", 1.0, "Missed 1 school day in the last 30 days"),
+        ("longest_absence_streak", 6.0, "Missed 6 school days in a row this school year"),
+        ("tardies_30d", 4.0, "Arrived late on 4 days in the last 30 days"),
+        ("gpa_change_6w", -0.8, "GPA changed by -0.80 over the last 6 weeks"),
+        ("incidents_90d_severity_4", 1.0, "Had 1 severity-4 incident in the last 90 days"),
+        ("missing_assignments_30d", 3.0, "Did not hand in 3 assignments in the last 30 days"),
+        ("days_since_last_incident", 12.0, "Had a discipline incident 12 days ago"),
+        ("overage_years", 1.4, "Is 1.4 years older than usual for the grade"),
+        ("gpa_current", None, "No data for gpa current"),
+    ],
+)
+def test_descriptions_use_the_students_own_numbers(name, value, words):
+    assert factor(name, value, 1.0)["description"] == words
+
+
+def test_every_model_input_but_the_non_factors_has_words_and_demographics_are_no_input():
+    assert set(MODEL_INPUTS) - set(FACTORS) == {"grade_level", "weeks_of_data", "data_quality"}
+    assert not {"gender", "ethnicity", "socioeconomic_status"} & set(MODEL_INPUTS)
+
+
+def _rows(*docs) -> pd.DataFrame:
+    return pd.DataFrame([features(**d)["features"] for d in docs])
+
+
+def test_the_abc_rules_flag_attendance_behavior_and_course_performance():
+    rows = _rows(
+        {},  # on track
+        {"attendance_rate_ytd": 0.89},  # A
+        {"incidents_90d_severity_1": 1.0, "incidents_90d_severity_2": 1.0},  # B: two incidents
+        {"incidents_90d_severity_3": 1.0},  # B: one serious incident
+        {"incidents_90d_severity_1": 1.0},  # one minor incident: no flag
+        {"courses_failing": 1.0},  # C
+        {"gpa_current": 1.9},  # C
+        {"attendance_rate_ytd": 0.5, "courses_failing": 2.0, "incidents_90d_severity_5": 1.0},
+        {"attendance_rate_ytd": None, "gpa_current": None, "courses_failing": None},  # unknown
+    )
+    assert baseline.flag_counts(rows).tolist() == [0, 1, 1, 1, 0, 1, 1, 3, 0]
+    assert baseline.score(rows).tolist()[:2] == [0.04, 0.12]
+    factors = baseline.factors(rows)
+    assert factors[0] == []
+    assert [f["factor"] for f in factors[7]] == [
+        "attendance_rate_ytd", "courses_failing", "incidents_90d_severity_5"
+    ]  # fmt: skip
+    assert factors[7][0]["description"] == "Attended 50% of class time this school year"
+    assert factors[7][0]["weight"] == pytest.approx(1 / 3, abs=1e-4)
+    assert factors[6][0]["factor"] == "gpa_current"
+
+
+def test_the_abc_risk_per_flag_count_learned_from_history_never_decreases():
+    rows = _rows({}, {}, {"attendance_rate_ytd": 0.8}, {"courses_failing": 1.0})
+    learned = baseline.fit(pd.concat([rows] * 50), np.array([0, 1, 1, 0] * 50))
+    assert list(learned) == sorted(learned)
+    assert learned[0] == pytest.approx((50 + 10 * 0.04) / 110, abs=1e-4)

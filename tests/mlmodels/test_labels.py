@@ -1,0 +1,130 @@
+"""Labels: what counts as an adverse outcome within the horizon, and which windows are over."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from mlmodels.labels import (
+    LabelWindowError,
+    check_validation_after_training,
+    check_windows_closed,
+    data_end,
+    label_rows,
+)
+from tests.mlmodels.factories import PredictionFactory, TrainingFeedbackFactory
+from tests.records.factories import AttendanceRecordFactory, StudentOutcomeFactory
+from tests.students.factories import StudentFactory
+
+T = dt.date(2025, 10, 5)
+ADVERSE = ("dropped_out", "failed", "retained", "withdrawn")
+
+
+def _label(student, horizon=30, outcomes=ADVERSE) -> int:
+    rows = pd.DataFrame({"student_id": [str(student.pk)], "as_of": [T]})
+    return int(label_rows(rows, horizon, outcomes).iloc[0])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("outcome_type", "days_after", "expected"),
+    [
+        ("dropped_out", 1, 1),  # the day after T
+        ("dropped_out", 30, 1),  # the window's last day, T + H
+        ("dropped_out", 31, 0),  # one day too late
+        ("dropped_out", 0, 0),  # on T itself: already known at T, not a prediction
+        ("dropped_out", -10, 0),  # before T
+        ("failed", 12, 1),
+        ("retained", 12, 1),
+        ("withdrawn", 12, 1),
+        ("transferred", 12, 0),  # leaving is not adverse
+        ("graduated", 12, 0),
+        ("passed", 12, 0),
+    ],
+)
+def test_an_adverse_outcome_within_the_horizon_is_positive(outcome_type, days_after, expected):
+    student = StudentFactory()
+    StudentOutcomeFactory(
+        student=student, outcome_type=outcome_type, outcome_date=T + dt.timedelta(days=days_after)
+    )
+    assert _label(student) == expected
+
+
+@pytest.mark.django_db
+def test_the_adverse_outcomes_are_configurable():
+    student = StudentFactory()
+    StudentOutcomeFactory(student=student, outcome_type="failed", outcome_date=T.replace(day=20))
+    assert _label(student) == 1
+    assert _label(student, outcomes=("dropped_out", "withdrawn")) == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("feedback_type", "outcome_type", "expected"),
+    [
+        ("true_positive", "dropped_out", 1),  # "flagged, and it happened"
+        ("false_negative", "failed", 1),  # "not flagged, but it happened"
+        ("true_positive", "transferred", 0),  # not an adverse outcome
+        ("false_positive", "dropped_out", 0),  # "it did not happen"
+        ("true_negative", "dropped_out", 0),
+    ],
+)
+def test_feedback_that_confirms_an_outcome_is_a_label(feedback_type, outcome_type, expected):
+    student = StudentFactory()
+    TrainingFeedbackFactory(
+        prediction=PredictionFactory(student=student),
+        feedback_type=feedback_type,
+        outcome_type=outcome_type,
+        outcome_date=T + dt.timedelta(days=9),
+    )
+    assert _label(student) == expected
+
+
+@pytest.mark.django_db
+def test_feedback_without_an_outcome_date_is_no_label():
+    student = StudentFactory()
+    TrainingFeedbackFactory(
+        prediction=PredictionFactory(student=student),
+        feedback_type="true_positive",
+        outcome_type="dropped_out",
+        outcome_date=None,
+    )
+    assert _label(student) == 0
+
+
+@pytest.mark.django_db
+def test_feedback_saying_nothing_happened_does_not_erase_a_recorded_outcome():
+    student = StudentFactory()
+    StudentOutcomeFactory(student=student, outcome_type="failed", outcome_date=T.replace(day=20))
+    TrainingFeedbackFactory(
+        prediction=PredictionFactory(student=student), feedback_type="false_positive"
+    )
+    assert _label(student) == 1
+
+
+@pytest.mark.django_db
+def test_the_data_ends_at_the_latest_attendance_record():
+    assert data_end() is None
+    AttendanceRecordFactory(date=dt.date(2026, 5, 29))
+    AttendanceRecordFactory(date=dt.date(2026, 1, 5))
+    assert data_end() == dt.date(2026, 5, 29)
+
+
+def test_a_window_not_over_is_refused_and_named():
+    covered = dt.date(2026, 5, 29)
+    check_windows_closed([dt.date(2026, 2, 13)], 105, covered)  # ends May 29: over
+    with pytest.raises(LabelWindowError) as refused:
+        check_windows_closed([dt.date(2026, 2, 13), dt.date(2026, 2, 15)], 105, covered)
+    message = str(refused.value)
+    assert "2026-02-15" in message and "2026-02-13" not in message.split("is not over")[0]
+    assert "2026-05-31" in message and "2026-05-29" in message
+    with pytest.raises(LabelWindowError, match="no attendance records"):
+        check_windows_closed([T], 30, None)
+
+
+def test_validation_must_come_after_every_training_window_has_closed():
+    train = [dt.date(2025, 9, 7), dt.date(2025, 10, 26)]
+    check_validation_after_training(train, dt.date(2026, 2, 8), 105)  # Oct 26 + 105 = Feb 8
+    with pytest.raises(LabelWindowError) as refused:
+        check_validation_after_training(train, dt.date(2026, 2, 7), 105)
+    assert "2025-10-26" in str(refused.value) and "on or after 2026-02-08" in str(refused.value)

@@ -1,0 +1,184 @@
+"""Training, activation and predictions on a made-up history whose risks are known."""
+
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, transaction
+
+from mlmodels.models import ModelMetadata, Prediction
+from mlmodels.scoring import ScoringError, predict
+from mlmodels.training import ActivationError, activate_model, baseline_model, train
+from tests.mlmodels.factories import ModelMetadataFactory
+from tests.mlmodels.history import make_history
+
+TRAIN = [dt.date(2025, 9, 7), dt.date(2025, 9, 14), dt.date(2025, 9, 21), dt.date(2025, 9, 28)]
+VALIDATE = dt.date(2025, 10, 26)  # Sep 28 + 28 days
+HORIZON = 28
+CUTOFFS = {"medium": 0.05, "high": 0.1, "critical": 0.3}
+
+
+@pytest.fixture
+def history(db):
+    return make_history([*TRAIN, VALIDATE], horizon=HORIZON)
+
+
+def _train(**options):
+    return train(train_as_of=TRAIN, validate_as_of=VALIDATE, horizon_days=HORIZON,
+                 outcomes=["failed"], cutoffs=CUTOFFS, **options)  # fmt: skip
+
+
+def test_a_trained_model_is_registered_with_the_documents_metrics(history):
+    model = _train(version="xgb-test")
+    model.refresh_from_db()
+    metrics = model.performance_metrics
+    assert model.model_type == "xgboost" and not model.is_active
+    assert bytes(model.model_bytes)[:1] == b"{"  # XGBoost's UBJSON, not a pickle
+    for key in ("accuracy", "precision", "recall", "f1_score", "auc_roc", "validation_loss",
+                "brier_score", "ece", "training_samples", "validation_samples"):  # fmt: skip
+        assert metrics[key] is not None, key
+    assert set(metrics["precision_at_k"]) == {"k5", "k10", "k20"}
+    assert metrics["training_samples"] == 4 * 600
+    assert 250 < metrics["validation_samples"] < 350  # the evaluation half of 600 students
+    assert metrics["validation_samples"] + metrics["tuning_samples"] == 600
+    # The model learned the made-up risk (attendance and failing courses follow it) ...
+    assert metrics["auc_roc"] > 0.7
+    # ... and is judged beside the ABC rules on the same rows, and audited.
+    assert metrics["baseline"]["n"] == metrics["validation_samples"]
+    assert metrics["baseline"]["auc_roc"] is not None
+    assert set(metrics["fairness"]) == {"gender", "ethnicity", "socioeconomic_status",
+                                        "grade_band"}  # fmt: skip
+    assert metrics["calibration"]["method"] == "isotonic"
+    assert model.hyperparameters["risk_cutoffs"] == CUTOFFS
+    assert model.hyperparameters["calibration"]["method"] == "isotonic"
+
+
+def test_training_refuses_a_validation_date_inside_a_training_window(history):
+    with pytest.raises(CommandError, match="before the label window of training date 2025-09-28"):
+        call_command(
+            "train_model", "--as-of", *[d.isoformat() for d in TRAIN],
+            "--validate-as-of", "2025-10-19", "--horizon-days", str(HORIZON),
+        )  # fmt: skip
+    with pytest.raises(CommandError, match="is not over"):
+        call_command(
+            "train_model", "--as-of", *[d.isoformat() for d in TRAIN],
+            "--validate-as-of", "2025-10-26", "--horizon-days", "60",
+        )  # fmt: skip
+    assert not ModelMetadata.objects.exists()
+
+
+def test_training_refuses_dates_without_feature_rows(history):
+    with pytest.raises(CommandError, match="No feature rows for 2025-08-31"):
+        call_command(
+            "train_model", "--as-of", "2025-08-31", "--validate-as-of", VALIDATE.isoformat(),
+            "--horizon-days", str(HORIZON),
+        )  # fmt: skip
+
+
+def test_train_model_prints_the_model_beside_the_abc_rules(history):
+    out = io.StringIO()
+    call_command(
+        "train_model", "--as-of", *[d.isoformat() for d in TRAIN],
+        "--validate-as-of", VALIDATE.isoformat(), "--horizon-days", str(HORIZON),
+        "--outcomes", "failed", "--name", "xgb-cli", "--activate", stdout=out, stderr=io.StringIO(),
+    )  # fmt: skip
+    text = out.getvalue()
+    assert "xgb-cli" in text and "ABC rules" in text and "AUC" in text and "Fairness" in text
+    assert ModelMetadata.objects.get(is_active=True).model_version == "xgb-cli"
+
+
+@pytest.mark.django_db
+def test_exactly_one_model_is_active():
+    first = ModelMetadataFactory()
+    second = ModelMetadataFactory()
+    activate_model(first.model_version)
+    activate_model(second.model_version)
+    assert list(ModelMetadata.objects.filter(is_active=True)) == [second]
+    # The database itself refuses a second active model, whatever the code does.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ModelMetadata.objects.filter(pk=first.pk).update(is_active=True)
+
+
+@pytest.mark.django_db
+def test_activation_refuses_a_version_without_metrics():
+    with pytest.raises(ActivationError, match="no validation metrics"):
+        activate_model(baseline_model().model_version)
+    with pytest.raises(ActivationError, match="no model version 'nope'"):
+        activate_model("nope")
+    assert not ModelMetadata.objects.filter(is_active=True).exists()
+
+
+def _predictions(as_of):
+    return {
+        (str(p.student_id), p.model_version_id): (
+            p.risk_score,
+            p.risk_category,
+            p.confidence,
+            p.risk_factors,
+        )
+        for p in Prediction.objects.filter(as_of=as_of)
+    }
+
+
+def test_predict_scores_the_cohort_with_the_active_model_and_is_idempotent(history):
+    model = _train(version="xgb-active", activate=True)
+    used, written = predict(as_of=VALIDATE)
+    first = _predictions(VALIDATE)
+    used_again, _ = predict(as_of=VALIDATE)
+    assert used == used_again == model
+    assert written == len(first) == 600
+    assert _predictions(VALIDATE) == first  # the same rows, replaced, never duplicated
+    scores = [v[0] for v in first.values()]
+    assert all(0 <= s <= 1 for s in scores)
+    for score, category, confidence, factors in first.values():
+        expected = ("critical" if score >= 0.3 else "high" if score >= 0.1
+                    else "medium" if score >= 0.05 else "low")  # fmt: skip
+        assert category == expected
+        assert 0 <= confidence <= 1
+        assert all(f["weight"] > 0 and f["description"] for f in factors)
+    # The riskiest students by the model are mostly the riskiest by the made-up truth.
+    ranked = sorted(first, key=lambda k: -first[k][0])[:60]
+    assert sum(history[student] for student, _ in ranked) / 60 > 2 * (
+        sum(history.values()) / len(history)
+    )
+
+
+def test_without_an_active_model_the_abc_rules_score(history):
+    used, written = predict(as_of=VALIDATE)
+    assert used.model_type == "abc_rules" and written == 600
+    assert set(Prediction.objects.values_list("model_version", flat=True)) == {"abc-rules-v1"}
+    flagged = Prediction.objects.exclude(risk_factors=[]).first()
+    assert flagged.risk_factors[0]["factor"] in {"attendance_rate_ytd", "courses_failing",
+                                                 "gpa_current", "incidents_ytd"}  # fmt: skip
+
+
+def test_a_failed_scoring_leaves_the_last_good_predictions(history):
+    model = _train(version="xgb-good", activate=True)
+    predict(as_of=VALIDATE)
+    before = _predictions(VALIDATE)
+    ModelMetadata.objects.filter(pk=model.pk).update(model_bytes=b"not a model")
+    with pytest.raises(Exception):  # noqa: B017 - whatever XGBoost raises
+        predict(as_of=VALIDATE)
+    assert _predictions(VALIDATE) == before
+
+
+def test_predict_refuses_a_date_without_feature_rows(history):
+    with pytest.raises(ScoringError, match=r"run `manage\.py compute_features --as-of 2026-01-04`"):
+        predict(as_of=dt.date(2026, 1, 4))
+
+
+def test_backtest_prints_one_json_object(history):
+    out = io.StringIO()
+    call_command(
+        "backtest", "--train-as-of", *[d.isoformat() for d in TRAIN],
+        "--test-as-of", VALIDATE.isoformat(), "--horizon-days", str(HORIZON),
+        "--outcomes", "failed", "--json", stdout=out,
+    )  # fmt: skip
+    report = json.loads(out.getvalue())
+    assert report["learned"]["n"] == report["baseline"]["n"] == 600
+    assert report["learned"]["auc_roc"] > 0.7
+    assert set(report["learned"]) == {"n", "base_rate", "auc_roc", "precision_at_k",
+                                      "recall_at_k", "brier_score", "ece"}  # fmt: skip
+    assert not ModelMetadata.objects.exists()  # a backtest stores nothing
