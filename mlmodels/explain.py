@@ -122,7 +122,7 @@ MISSING = {
 
 def factor(name: str, value: float | None, weight: float) -> dict:
     """One factor: the feature, its weight, the student's value, words and what to do."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or math.isnan(float(value)):
         kind = "attendance" if "attendance" in name or "absence" in name else "gpa"
         label = name.replace("_", " ")
         description = f"No data for {label}"

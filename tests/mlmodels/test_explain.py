@@ -111,3 +111,9 @@ def test_the_abc_risk_per_flag_count_learned_from_history_never_decreases():
     learned = baseline.fit(pd.concat([rows] * 50), np.array([0, 1, 1, 0] * 50))
     assert list(learned) == sorted(learned)
     assert learned[0] == pytest.approx((50 + 10 * 0.04) / 110, abs=1e-4)
+
+
+def test_a_missing_value_reads_as_missing_whatever_its_number_type():
+    for missing in (None, float("nan"), np.float32("nan"), np.float64("nan")):
+        assert factor("gpa_change_ytd", missing, 0.5)["value"] is None
+        assert factor("gpa_change_ytd", missing, 0.5)["description"] == "No data for gpa change ytd"
