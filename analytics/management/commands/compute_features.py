@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
+from analytics.models import StudentFeatures
 from analytics.selectors import last_completed_week
 from analytics.services import CHUNK_SIZE, features_compute
 
@@ -22,8 +23,11 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="last", type=dt.date.fromisoformat)
         parser.add_argument("--chunk-size", type=int, default=CHUNK_SIZE)
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument(
+            "--skip-existing", action="store_true", help="leave dates that already have rows"
+        )
 
-    def handle(self, *args, as_of, first, last, chunk_size, no_progress, **options):
+    def handle(self, *args, as_of, first, last, chunk_size, no_progress, skip_existing, **options):
         if as_of and (first or last):
             raise CommandError("give --as-of, or --from and --to, not both")
         if bool(first) != bool(last):
@@ -33,6 +37,13 @@ class Command(BaseCommand):
         dates = [as_of or last_completed_week(timezone.localdate())]
         if first:
             dates = [first + dt.timedelta(days=7 * k) for k in range((last - first).days // 7 + 1)]
+        if skip_existing:
+            done = set(
+                StudentFeatures.objects.filter(feature_date__in=dates)
+                .values_list("feature_date", flat=True)
+                .distinct()
+            )
+            dates = [d for d in dates if d not in done]
         for day in dates:
             started = time.perf_counter()
             with tqdm(desc=f"features as of {day}", unit=" students", disable=no_progress,

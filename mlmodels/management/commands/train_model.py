@@ -5,8 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from mlmodels.labels import LabelWindowError
 from mlmodels.management.commands._dates import cutoffs, day, outcome_list
+from mlmodels.models import ModelMetadata
 from mlmodels.report import bars, comparison, fairness_summary
-from mlmodels.training import ActivationError, TrainingError, train
+from mlmodels.training import ActivationError, TrainingError, activate_model, train
 
 
 class Command(BaseCommand):
@@ -44,10 +45,25 @@ class Command(BaseCommand):
             "--name", dest="model_name", help="the model version's name (default: xgb-TIME)"
         )
         parser.add_argument("--activate", action="store_true", help="make it the active model")
+        parser.add_argument(
+            "--if-missing",
+            action="store_true",
+            help="with --name: do nothing (but --activate) when that version exists",
+        )
 
     def handle(self, *args, **options):
         if options["horizon_days"] <= 0:
             raise CommandError("--horizon-days must be positive")
+        name = options["model_name"]
+        if (
+            options["if_missing"]
+            and name
+            and ModelMetadata.objects.filter(model_version=name).exists()
+        ):
+            if options["activate"]:
+                activate_model(name)
+            self.stdout.write(f"Model {name} exists: not trained again.")
+            return
         started = time.perf_counter()
         self.stderr.write(f"Training on {len(options['as_of'])} as-of dates...")
         try:
