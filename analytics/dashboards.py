@@ -14,6 +14,7 @@ their page.
 """
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -288,6 +289,8 @@ def ordered_for_export(rows: QuerySet[Prediction], query: DashboardQuery):
 
 
 def _cached(key: str, compute):
+    # The readable key may hold a school name and spaces; the cache gets a digest of it.
+    key = "dash:" + hashlib.sha256(key.encode()).hexdigest()
     value = cache.get(key)
     if value is None:
         value = compute()
