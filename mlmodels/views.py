@@ -40,7 +40,8 @@ def prediction_feedback(request, prediction_id):
     if not may_give_feedback(request.user):
         raise PermissionDenied("Feedback is given by counselors and educators.")
     student = prediction.student
-    form = FeedbackForm(request.POST or None, prediction=prediction)
+    data = request.POST if request.method == "POST" else None
+    form = FeedbackForm(data, prediction=prediction)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             feedback = form.save(commit=False)

@@ -127,11 +127,16 @@ def category(score: float) -> str:
 
 
 def build_district(size: int, records: bool = False) -> District:
-    """`size` students over two schools, an active model with two weekly runs, features rows."""
-    ModelMetadataFactory(model_version="abc-1", model_type="abc_rules", performance_metrics={})
-    model = ModelMetadataFactory(
-        model_version="xgb-1", is_active=True, performance_metrics=FULL_METRICS
-    )
+    """`size` students over two schools, an active model with two weekly runs, features rows.
+
+    Called again, it adds `size` more students scored by the same model.
+    """
+    if not ModelMetadata.objects.filter(model_version="xgb-1").exists():
+        ModelMetadataFactory(model_version="abc-1", model_type="abc_rules", performance_metrics={})
+        ModelMetadataFactory(
+            model_version="xgb-1", is_active=True, performance_metrics=FULL_METRICS
+        )
+    model = ModelMetadata.objects.get(model_version="xgb-1")
     students = []
     for i in range(size):
         school = SCHOOLS[i % 2]
