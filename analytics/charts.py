@@ -78,6 +78,8 @@ def bar_chart(
     if not bars or not any(v for _, v in bars):
         return _empty(name, title)
     top = top_value or max(v for _, v in bars) or 1
+    if not percent and top_value is None and all(float(v).is_integer() for _, v in bars):
+        top = -(-top // 4) * 4  # counts: whole-number grid lines
     parts, y = _axis(top, percent=percent)
     slot = (WIDTH - LEFT - RIGHT) / len(bars)
     for i, (label, value) in enumerate(bars):
@@ -101,7 +103,7 @@ def stacked_bars(
     totals = [sum(values.values()) for _, values in columns]
     if not columns or not any(totals):
         return _empty(name, title)
-    parts, y = _axis(max(totals))
+    parts, y = _axis(-(-max(totals) // 4) * 4)
     slot = (WIDTH - LEFT - RIGHT) / len(columns)
     for i, (label, values) in enumerate(columns):
         x = LEFT + slot * i + slot * 0.15
