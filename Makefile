@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: install demo test lint format bench-import bench-generate bench-features
+.PHONY: install demo test lint format bench-import bench-generate bench-features bench-pages
 
 install:  ## uv and the locked Python packages (only what is missing)
 	@bash scripts/bootstrap.sh
@@ -32,3 +32,6 @@ bench-generate: install  ## generate and load a 100,000-student district (throwa
 bench-features: install  ## weekly features for a 100,000-student district against PostgreSQL's floor
 	@apt-get install -y -qq redis-server >/dev/null 2>&1 || true
 	@bash scripts/bench.sh benchmarks/features_speed.py $(if $(STUDENTS),--students $(STUDENTS))
+
+bench-pages:  install  ## dashboard and student pages, 8 clients for 60 s, 100,000 students (throwaway PostgreSQL)
+	@bash scripts/bench.sh benchmarks/pages_load.py $(if $(STUDENTS),--students $(STUDENTS))

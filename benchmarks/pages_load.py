@@ -28,7 +28,6 @@ import os
 import random
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
@@ -186,7 +186,8 @@ def ensure_predictions() -> None:
             buffer.seek(0)
             cursor.cursor.copy_expert(
                 "COPY predictions (student_id, as_of, prediction_date, risk_score, "
-                "risk_category, confidence, risk_factors, model_version) FROM STDIN WITH (FORMAT csv)",
+                "risk_category, confidence, risk_factors, model_version) "
+                "FROM STDIN WITH (FORMAT csv)",
                 buffer,
             )
             print(f"  week {week + 1}/{WEEKS} ({time.perf_counter() - started:.0f} s)", flush=True)
@@ -241,13 +242,187 @@ def ensure_features() -> None:
             print(f"  week {week + 1}/{WEEKS} ({time.perf_counter() - started:.0f} s)", flush=True)
 
 
-if __name__ == "__main__" and "--prepare-only" in sys.argv:
-    students = (
-        int(sys.argv[sys.argv.index("--students") + 1]) if "--students" in sys.argv else 100_000
+def login_cookies() -> dict[str, str]:
+    """Session cookies of an administrator (everyone) and a counselor (the biggest school)."""
+    admin_password = demo_user_reset(username="bench-admin", role=DISTRICT_ADMIN)
+    demo_user_reset(username="bench-counselor", role=COUNSELOR, is_staff=False)
+    del admin_password
+    users = get_user_model().objects
+    counselor = users.get(username="bench-counselor")
+    school = (
+        Student.objects.values("school").annotate(n=Count("pk")).order_by("-n").first()["school"]
     )
-    ensure_district(students)
+    Assignment.objects.filter(user=counselor).delete()
+    Assignment.objects.create(user=counselor, school=school)
+    cookies = {}
+    for name in ("bench-admin", "bench-counselor"):
+        client = Client()
+        client.force_login(users.get(username=name))
+        cookies[name] = client.cookies["sessionid"].value
+    return cookies
+
+
+def pages(cookies: dict[str, str]) -> dict[str, tuple[str, list[str]]]:
+    """page name -> (session cookie, paths to cycle through)."""
+    last = Prediction.objects.filter(model_version_id=MODEL).order_by("-as_of").first().as_of
+    rng = random.Random(3)
+    every = list(
+        Prediction.objects.filter(model_version_id=MODEL, as_of=last).values_list(
+            "student_id", flat=True
+        )[:50_000]
+    )
+    profiles = [f"/students/{pk}/" for pk in rng.sample(every, 2000)]
+    return {
+        "dashboard (administrator, 100% of students)": (cookies["bench-admin"], ["/"]),
+        "dashboard, filtered and page 3": (
+            cookies["bench-admin"],
+            [f"/?grade_level={g}&category=high&page=3" for g in range(6, 12)],
+        ),
+        "dashboard (counselor, one school)": (cookies["bench-counselor"], ["/"]),
+        "student profile": (cookies["bench-admin"], profiles),
+    }
+
+
+def query_counts(cookies) -> dict[str, int]:
+    counts = {}
+    for name, (cookie, paths) in pages(cookies).items():
+        client = Client()
+        client.cookies["sessionid"] = cookie
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(paths[0]).status_code == 200
+        counts[name] = len(queries)
+    return counts
+
+
+def serve(port: int, workers: int, log: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "edupulse.settings.local",
+        "DJANGO_DEBUG": "false",
+        "DATABASE_CONN_MAX_AGE": "600",
+        "LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "edupulse.wsgi",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "-",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    sys.exit(f"gunicorn did not start; see {log}")
+
+
+def load(port: int, plan: dict, clients: int, seconds: float) -> dict[str, dict]:
+    """`clients` threads, each on its own keep-alive connection, cycling over the pages."""
+    results = {name: {"times": [], "errors": 0} for name in plan}
+    names = list(plan)
+    stop = time.perf_counter() + seconds
+    lock = threading.Lock()
+
+    def client(number: int) -> None:
+        rng = random.Random(number)
+        connection_ = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        i = number
+        while time.perf_counter() < stop:
+            name = names[i % len(names)]
+            i += 1
+            cookie, paths = plan[name]
+            started = time.perf_counter()
+            try:
+                connection_.request(
+                    "GET", rng.choice(paths), headers={"Cookie": f"sessionid={cookie}"}
+                )
+                response = connection_.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                connection_.close()
+                connection_ = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            elapsed = time.perf_counter() - started
+            with lock:
+                if ok:
+                    results[name]["times"].append(elapsed)
+                else:
+                    results[name]["errors"] += 1
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--students", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--prepare-only", action="store_true", help="write the data, no load")
+    args = parser.parse_args()
+    ensure_district(args.students)
     ensure_predictions()
     ensure_features()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-    sys.exit(0)
+    if args.prepare_only:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM predictions")
+        predictions = cursor.fetchone()[0]
+    cookies = login_cookies()
+    plan = pages(cookies)
+    print(
+        f"{Student.objects.count():,} students, {predictions:,} predictions; "
+        f"{args.clients} clients for {args.seconds:.0f} s against gunicorn -w {args.workers}"
+    )
+    print("SQL queries per page:", json.dumps(query_counts(cookies), indent=1))
+    port = socket.socket()
+    port.bind(("127.0.0.1", 0))
+    number = port.getsockname()[1]
+    port.close()
+    with tempfile.TemporaryDirectory() as work:
+        server = serve(number, args.workers, Path(work) / "gunicorn.log")
+        try:
+            load(number, plan, args.clients, 5)  # warm-up: connections, caches, plans
+            results = load(number, plan, args.clients, args.seconds)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+    width = max(map(len, results))
+    print(f"\n{'page':<{width}}  requests  errors   p50 ms   p95 ms   max ms")
+    for name, r in results.items():
+        times = [t * 1000 for t in r["times"]]
+        print(
+            f"{name:<{width}}  {len(times):>8}  {r['errors']:>6}  {percentile(times, 0.5):>7.1f}"
+            f"  {percentile(times, 0.95):>7.1f}  {max(times, default=float('nan')):>7.1f}"
+        )
+    total = sum(len(r["times"]) for r in results.values())
+    print(f"throughput: {total / args.seconds:,.0f} pages/s")
+
+
+if __name__ == "__main__":
+    main()
