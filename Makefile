@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: install demo test lint format bench-import bench-generate bench-features bench-model
+.PHONY: install demo test lint format bench-import bench-generate bench-features bench-model bench-pages
 
 install:  ## uv and the locked Python packages (only what is missing)
 	@bash scripts/bootstrap.sh
@@ -35,3 +35,6 @@ bench-features: install  ## weekly features for a 100,000-student district again
 
 bench-model: install  ## risk model quality against the ABC rules and the truth, training and scoring speed
 	@bash scripts/bench.sh benchmarks/model_quality.py $(if $(STUDENTS),--students $(STUDENTS))
+
+bench-pages:  install  ## dashboard and student pages, 8 clients for 60 s, 100,000 students (throwaway PostgreSQL)
+	@bash scripts/bench.sh benchmarks/pages_load.py $(if $(STUDENTS),--students $(STUDENTS))

@@ -11,6 +11,9 @@ trap 'exit 130' INT TERM
 pg_start || exit 1
 # The Celery tests start their own Redis server and workers (tests/conftest.py); they need the binary.
 apt_ensure /usr/bin/redis-server -- redis-server || exit 1
+# The browser tests (tests/web/test_browser.py) drive Debian's Chromium through Playwright, which
+# cannot download a browser of its own here. Screenshots go to var/artifacts/screenshots/.
+apt_ensure /usr/bin/chromium -- chromium || exit 1
 
 echo
 echo "================ Run 1 of 2: SQLite ================"

@@ -1,10 +1,13 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.urls import reverse
 from rangefilter.filters import DateRangeFilterBuilder
 from simple_history.admin import SimpleHistoryAdmin
 
 from records.selectors import recent_records
-from students.models import Student
+from students.forms import AssignmentForm
+from students.models import Assignment, Student
 
 # The student's full record lists, as admin changelists filtered to that student.
 RECORD_LISTS = [
@@ -73,3 +76,49 @@ class StudentAdmin(SimpleHistoryAdmin):
                 for label, url in RECORD_LISTS
             ]
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    """Caseloads: a counselor's or educator's students, one by one or by school and grade."""
+
+    form = AssignmentForm
+    list_display = ("user", "district_id", "school", "grade", "created_at")
+    list_filter = ("user", "school", "grade_level")
+    list_select_related = ("user", "student")
+    autocomplete_fields = ("student",)
+    search_fields = ("user__username", "=student__district_id", "school")
+    search_help_text = "Username, student district ID (exact) or school."
+    fields = ("user", "student", "school", "grade_level")
+
+    @admin.display(description="student (district ID)", ordering="student__district_id")
+    def district_id(self, obj: Assignment) -> str:
+        return obj.student.district_id if obj.student_id else "—"
+
+    @admin.display(description="grade", ordering="grade_level")
+    def grade(self, obj: Assignment) -> str:
+        if obj.student_id:
+            return ""
+        if obj.grade_level is None:
+            return "every grade"
+        return "K" if obj.grade_level == 0 else str(obj.grade_level)
+
+
+class AssignmentInline(admin.TabularInline):
+    model = Assignment
+    form = AssignmentForm
+    fk_name = "user"
+    extra = 1
+    autocomplete_fields = ("student",)
+    fields = ("student", "school", "grade_level")
+    verbose_name = "assigned student or group"
+    verbose_name_plural = "caseload (assigned students and groups; counselors and educators)"
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserWithCaseloadAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, AssignmentInline]

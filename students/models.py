@@ -1,7 +1,8 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
-from django.db.models.functions import Now
+from django.db.models.functions import Coalesce, Now
 from simple_history.models import HistoricalRecords
 
 from students.db import CurrentDate, RealField, range_check
@@ -71,3 +72,78 @@ class Student(models.Model):
         if self.grade_level is None:
             return "-"
         return "K" if self.grade_level == 0 else str(self.grade_level)
+
+
+class Assignment(models.Model):
+    """One line of a counselor's caseload or an educator's assigned students.
+
+    Either one student, or a whole group: every student of `school` (in `grade_level` when given).
+    A group follows enrollment: a student who joins the school and grade is on the caseload
+    without a new row. Who may see whom is decided in one place, `students.access`.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    student = models.ForeignKey(
+        Student,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="assignments",
+        help_text="One student; or leave empty and give a school (and grade) for a group.",
+    )
+    school = models.CharField(
+        max_length=100,
+        null=True,
+        blank=True,
+        help_text="A whole group: every student of this school (in the grade, if given).",
+    )
+    grade_level = models.IntegerField(
+        null=True, blank=True, help_text="0 is kindergarten; empty means every grade."
+    )
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "student_assignments"
+        ordering = ["user", "school", "grade_level"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(student__isnull=False, school__isnull=True, grade_level__isnull=True)
+                    | models.Q(student__isnull=True, school__isnull=False)
+                ),
+                name="student_assignments_student_or_group",
+                violation_error_message=(
+                    "Give either one student, or a school (and optionally a grade level)."
+                ),
+            ),
+            range_check("grade_level", 0, 12, "student_assignments"),
+            models.UniqueConstraint(
+                fields=["user", "student"],
+                condition=models.Q(student__isnull=False),
+                name="student_assignments_user_student_key",
+                violation_error_message="This student is already assigned to this user.",
+            ),
+            # A NULL grade (the whole school) counts as one value, as in attendance's key.
+            models.UniqueConstraint(
+                "user",
+                "school",
+                Coalesce("grade_level", -1),
+                condition=models.Q(student__isnull=True),
+                name="student_assignments_user_group_key",
+                violation_error_message="This group is already assigned to this user.",
+            ),
+        ]
+        indexes = [
+            # students.access probes a user's rows: (user_id, ...) leads both unique indexes,
+            # and this one serves the reverse lookup "who has this student".
+            models.Index(fields=["student"], name="idx_assignments_student"),
+        ]
+
+    def __str__(self) -> str:
+        if self.student_id:
+            return f"student {self.student_id}"
+        grade = "every grade" if self.grade_level is None else f"grade {self.grade_level}"
+        return f"{self.school}, {grade}"

@@ -96,8 +96,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Every page needs a login (LoginRequiredMiddleware); the admin's login serves the whole site.
-LOGIN_URL = "admin:login"
+# Every page needs a login (LoginRequiredMiddleware): the site's own login page, then the risk
+# dashboard. The admin keeps its own login form, which signs in to the same session.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
 
 # --- I18N / time -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -110,6 +113,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=VAR_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# --- Cache: the dashboards' district-wide aggregates (see analytics/dashboards.py) -----------
+# Per process by default; set CACHE_URL (e.g. redis://...) to share it between app servers.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://edupulse")}
 
 # --- Celery ----------------------------------------------------------------------------------
 # No broker configured (the embedded default): tasks run in-process, so a trial needs no Redis.

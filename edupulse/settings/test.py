@@ -20,3 +20,7 @@ WHITENOISE_USE_FINDERS = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     VAR_DIR.mkdir(exist_ok=True)  # noqa: F405  (absent in a fresh clone)
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-edupulse.sqlite3")}  # noqa: F405
+
+# No cache between tests: every request computes its aggregates, so the query-count bounds are
+# the uncached (worst) case. tests/web/test_dashboard.py checks the cached path on its own.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}

@@ -1,8 +1,9 @@
 import datetime as dt
 
 import factory
+from django.contrib.auth import get_user_model
 
-from students.models import Student
+from students.models import Assignment, Student
 
 
 class StudentFactory(factory.django.DjangoModelFactory):
@@ -21,3 +22,20 @@ class StudentFactory(factory.django.DjangoModelFactory):
     attendance_rate = 0.93
     parent_contact = factory.Faker("phone_number")
     enrollment_date = dt.date(2025, 8, 20)
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Assignment
+
+    user = factory.SubFactory("tests.students.factories.UserFactory")
+    student = factory.SubFactory(StudentFactory)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("pw-test-1234")

@@ -1,15 +1,19 @@
 from django.core.management.base import BaseCommand
 
-from students.services import demo_user_reset
+from students.services import demo_logins_reset
 
 
 class Command(BaseCommand):
     help = (
-        "Create or reset the demo logins with fresh random passwords and print them. "
-        "For a trial machine only."
+        "Create or reset the demo logins (administrator, counselor with a caseload, educator "
+        "with assigned students, data entry staff) with fresh random passwords, and print them. "
+        "Idempotent. For a trial machine only."
     )
 
     def handle(self, *args, **options):
-        password = demo_user_reset(username="staff")
-        self.stdout.write(self.style.SUCCESS("Demo login (data entry staff):"))
-        self.stdout.write(f"  user: staff   password: {password}")
+        self.stdout.write(self.style.SUCCESS("Demo logins (sign in at /accounts/login/):"))
+        for login in demo_logins_reset():
+            self.stdout.write(
+                f"  user: {login.username:<10} password: {login.password}   "
+                f"{login.role}: {login.reach}"
+            )

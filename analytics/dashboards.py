@@ -1,0 +1,424 @@
+"""Reads behind the dashboards: current risk, weekly history, attendance trends, feedback counts.
+
+Every function takes the queryset of students the user may see (`students.access`) and runs a
+fixed number of queries, whatever the number of students: aggregates are computed in SQL and
+lists are paginated in SQL.
+
+"Current risk" (the schema document's query) is each student's latest prediction from the active
+model. The weekly scoring run writes one prediction per student of the cohort for its as-of date
+T, so the latest run's rows are every current student's latest prediction: the dashboards read
+the rows of (active model, latest T) through idx_predictions_as_of_category instead of a
+per-student "ORDER BY ... LIMIT 1", which at 100,000 students is 100,000 probes. A student who
+left the cohort has no row for the latest T and leaves the dashboard; their history stays on
+their page.
+"""
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Least, TruncWeek
+
+from mlmodels.models import ModelMetadata, Prediction, RiskCategory, TrainingFeedback
+from records.models import AttendanceRecord, AttendanceStatus
+from students.models import Student
+
+# Most urgent first: the dashboards' default order and the order of every category list.
+CATEGORY_ORDER = (RiskCategory.CRITICAL, RiskCategory.HIGH, RiskCategory.MEDIUM, RiskCategory.LOW)
+FLAGGED = (RiskCategory.CRITICAL, RiskCategory.HIGH)
+HISTOGRAM_BINS = 10
+# How long the district-wide aggregates (histogram, weekly counts, attendance trends) are kept.
+# Their inputs change once a week, when scoring runs; the key names the model and week too.
+AGGREGATE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class ScoringWeek:
+    """The active model, the as-of date of its latest run, and the run before it."""
+
+    model: ModelMetadata | None
+    as_of: dt.date | None
+    previous_as_of: dt.date | None
+
+    @property
+    def ready(self) -> bool:
+        return self.model is not None and self.as_of is not None
+
+
+def active_model() -> ModelMetadata | None:
+    # model_bytes is megabytes: never read it for a page.
+    return ModelMetadata.objects.defer("model_bytes").filter(is_active=True).first()
+
+
+def scoring_week() -> ScoringWeek:
+    """Three small queries: the active model (model_metadata_one_active), its latest as-of date
+    and the one before (backward scans of idx_predictions_as_of_category that stop at the first
+    row of the model)."""
+    model = active_model()
+    if model is None:
+        return ScoringWeek(None, None, None)
+    of_model = Prediction.objects.filter(model_version_id=model.model_version)
+    as_of = (
+        of_model.filter(as_of__isnull=False).order_by("-as_of").values_list("as_of", flat=True)
+    ).first()
+    previous = None
+    if as_of is not None:
+        previous = (
+            of_model.filter(as_of__lt=as_of).order_by("-as_of").values_list("as_of", flat=True)
+        ).first()
+    return ScoringWeek(model, as_of, previous)
+
+
+def for_students(queryset: QuerySet, students: QuerySet[Student], everyone: bool) -> QuerySet:
+    """Restrict rows with a `student` to `students`; no restriction at all for everyone."""
+    return queryset if everyone else queryset.filter(student__in=students.values("pk"))
+
+
+@dataclass
+class DashboardQuery:
+    """The dashboard's filters, from the query string (search from the session: no names in
+    URLs)."""
+
+    grade_level: int | None = None
+    school: str | None = None
+    category: str | None = None
+    factor: str | None = None
+    newly_high: bool = False
+    search: str = ""
+    sort: str = "risk"
+
+    def student_filter(self) -> Q:
+        """Conditions on the student (the ones the weekly history honours too)."""
+        q = Q()
+        if self.grade_level is not None:
+            q &= Q(student__grade_level=self.grade_level)
+        if self.school:
+            q &= Q(student__school=self.school)
+        for word in self.search.split():
+            # A district ID (exact, idx_students_district_id) or the start of a name.
+            q &= (
+                Q(student__district_id=word)
+                | Q(student__last_name__istartswith=word)
+                | Q(student__first_name__istartswith=word)
+            )
+        return q
+
+    def cache_key(self) -> str:
+        return repr((self.grade_level, self.school, self.factor, self.newly_high, self.search))
+
+
+# Sort keys offered by the dashboard: name -> ORDER BY. "risk" is handled by category segments.
+SORTS = {
+    "risk": None,
+    "score": ("risk_score", "student__district_id"),
+    "-score": ("-risk_score", "student__district_id"),
+    "name": ("student__last_name", "student__first_name", "student__district_id"),
+    "district_id": ("student__district_id",),
+    "grade": ("student__grade_level", "-risk_score", "student__district_id"),
+    "school": ("student__school", "-risk_score", "student__district_id"),
+}
+SORT_LABELS = {
+    "risk": "Most urgent first",
+    "-score": "Risk score, high to low",
+    "score": "Risk score, low to high",
+    "name": "Name",
+    "district_id": "District ID",
+    "grade": "Grade level",
+    "school": "School",
+}
+
+
+def current_predictions(
+    week: ScoringWeek, students: QuerySet[Student], everyone: bool, query: DashboardQuery
+) -> QuerySet[Prediction]:
+    """The latest-run predictions of the visible students that pass every filter but the
+    category (the category splits the counts)."""
+    rows = Prediction.objects.filter(model_version_id=week.model.model_version, as_of=week.as_of)
+    rows = for_students(rows, students, everyone).filter(query.student_filter())
+    if query.factor:
+        rows = rows.filter(factor_among_top(query.factor))
+    if query.newly_high:
+        # High or critical now, and not in the run before (a probe of the unique index
+        # predictions_student_as_of_model per row).
+        before = Prediction.objects.filter(
+            student_id=OuterRef("student_id"),
+            model_version_id=week.model.model_version,
+            as_of=week.previous_as_of,
+            risk_category__in=FLAGGED,
+        )
+        rows = rows.filter(risk_category__in=FLAGGED).exclude(Exists(before))
+    return rows
+
+
+TOP_FACTORS = 3
+
+
+def factor_among_top(name: str) -> Q:
+    """The factor is one of the prediction's top 3 (risk_factors is sorted by weight, largest
+    first) and pushes the risk up. Plain JSON key lookups: the same SQL on PostgreSQL and SQLite."""
+    q = Q()
+    for i in range(TOP_FACTORS):
+        q |= Q(**{f"risk_factors__{i}__factor": name, f"risk_factors__{i}__weight__gt": 0})
+    return q
+
+
+def category_counts(rows: QuerySet[Prediction]) -> dict[str, int]:
+    """{category: count} in CATEGORY_ORDER, zeros included. One GROUP BY."""
+    found = dict(
+        rows.order_by()
+        .values_list("risk_category")
+        .annotate(n=Count("pk"))
+        .values_list("risk_category", "n")
+    )
+    return {str(c): found.get(c, 0) for c in CATEGORY_ORDER}
+
+
+@dataclass
+class Page:
+    number: int
+    per_page: int
+    total: int
+    rows: list[Prediction] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    @property
+    def first_index(self) -> int:
+        return 0 if not self.total else (self.number - 1) * self.per_page + 1
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.number * self.per_page)
+
+
+ROW_FIELDS = (
+    "id",
+    "as_of",
+    "risk_score",
+    "risk_category",
+    "confidence",
+    "risk_factors",
+    "student__id",
+    "student__district_id",
+    "student__first_name",
+    "student__last_name",
+    "student__grade_level",
+    "student__school",
+)
+
+
+def _listed(rows: QuerySet[Prediction]) -> QuerySet[Prediction]:
+    return rows.select_related("student").only(*ROW_FIELDS)
+
+
+def page_of(
+    rows: QuerySet[Prediction],
+    counts: dict[str, int],
+    query: DashboardQuery,
+    number: int,
+    per_page: int,
+) -> Page:
+    """One page of rows in the chosen order.
+
+    The default order, most urgent first, is category (critical, high, medium, low) then score.
+    Sorting every row of the week by a CASE would read all of them (100,000 at a district); the
+    page is instead cut from the category segments it overlaps, each one an ORDER BY risk_score
+    LIMIT on (as_of, risk_category) of idx_predictions_as_of_category: at most four small
+    queries, usually one.
+    """
+    wanted = [c for c in CATEGORY_ORDER if query.category in (None, c)]
+    total = sum(counts[c] for c in wanted)
+    page = Page(number=1, per_page=per_page, total=total)
+    page.number = min(max(1, number), page.pages)
+    start, stop = (page.number - 1) * per_page, page.number * per_page
+    if query.sort != "risk":
+        if query.category:
+            rows = rows.filter(risk_category=query.category)
+        page.rows = list(_listed(rows).order_by(*SORTS[query.sort])[start:stop])
+        return page
+    offset = 0
+    for category in wanted:
+        size = counts[category]
+        low, high = max(start - offset, 0), min(stop - offset, size)
+        if low < high:
+            segment = rows.filter(risk_category=category).order_by(
+                "-risk_score", "student__district_id"
+            )
+            page.rows.extend(_listed(segment)[low:high])
+        offset += size
+    return page
+
+
+def ordered_for_export(rows: QuerySet[Prediction], query: DashboardQuery):
+    """Every filtered row, in the page's order, for the CSV export (one streamed query)."""
+    if query.category:
+        rows = rows.filter(risk_category=query.category)
+    if query.sort == "risk":
+        rank = Case(
+            *(When(risk_category=c, then=Value(i)) for i, c in enumerate(CATEGORY_ORDER)),
+            output_field=IntegerField(),
+        )
+        order = (rank.asc(), "-risk_score", "student__district_id")
+    else:
+        order = SORTS[query.sort]
+    return _listed(rows).order_by(*order)
+
+
+def _cached(key: str, compute):
+    # The readable key may hold a school name and spaces; the cache gets a digest of it.
+    key = "dash:" + hashlib.sha256(key.encode()).hexdigest()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, AGGREGATE_SECONDS)
+    return value
+
+
+def score_histogram(rows: QuerySet[Prediction], scope_key: str, query: DashboardQuery) -> list:
+    """[(bin lower bound, count)] for HISTOGRAM_BINS equal bins of risk_score. One GROUP BY."""
+
+    def compute():
+        filtered = rows.filter(risk_category=query.category) if query.category else rows
+        bins = dict(
+            filtered.order_by()
+            .annotate(
+                bin=Least(
+                    Cast(F("risk_score") * HISTOGRAM_BINS, IntegerField()),
+                    Value(HISTOGRAM_BINS - 1),
+                )
+            )
+            .values_list("bin")
+            .annotate(n=Count("pk"))
+            .values_list("bin", "n")
+        )
+        return [(i / HISTOGRAM_BINS, bins.get(i, 0)) for i in range(HISTOGRAM_BINS)]
+
+    return _cached(f"dash:hist:{scope_key}:{query.cache_key()}:{query.category}", compute)
+
+
+def weekly_category_counts(
+    week: ScoringWeek,
+    students: QuerySet[Student],
+    everyone: bool,
+    query: DashboardQuery,
+    scope_key: str,
+    weeks: int = 8,
+) -> list[tuple[dt.date, dict[str, int]]]:
+    """Category counts of each of the model's last `weeks` runs, oldest first. One GROUP BY over
+    (as_of, risk_category), the columns of idx_predictions_as_of_category."""
+
+    def compute():
+        since = week.as_of - dt.timedelta(weeks=weeks - 1)
+        rows = Prediction.objects.filter(
+            model_version_id=week.model.model_version, as_of__gte=since, as_of__lte=week.as_of
+        )
+        rows = for_students(rows, students, everyone).filter(query.student_filter())
+        found: dict[dt.date, dict[str, int]] = {}
+        for as_of, category, n in (
+            rows.order_by()
+            .values_list("as_of", "risk_category")
+            .annotate(n=Count("pk"))
+            .values_list("as_of", "risk_category", "n")
+        ):
+            found.setdefault(as_of, {str(c): 0 for c in CATEGORY_ORDER})[category] = n
+        return sorted(found.items())
+
+    key = f"dash:weeks:{scope_key}:{week.model.model_version}:{week.as_of}:{query.cache_key()}"
+    return _cached(key, compute)
+
+
+# --- Attendance trends ------------------------------------------------------------------------
+
+
+def latest_attendance_date() -> dt.date | None:
+    """The newest attendance day (a backward scan of idx_attendance_date_status)."""
+    return AttendanceRecord.objects.order_by("-date").values_list("date", flat=True).first()
+
+
+def attendance_trends(
+    students: QuerySet[Student], everyone: bool, scope_key: str, weeks: int, today: dt.date
+) -> tuple[dt.date | None, list[dict]]:
+    """The schema document's "weekly attendance rates by grade level", for the visible students.
+
+    The window is the `weeks` weeks up to the newest recorded school day (not CURRENT_DATE, so a
+    district between school years still sees its last weeks), capped at today. One GROUP BY, which
+    reads the window's rows through idx_attendance_date_status.
+    Returns (end date, rows of {grade_level, week, total_records, present_count, attendance_rate}).
+    """
+    latest = latest_attendance_date()
+    if latest is None:
+        return None, []
+    end = min(latest, today)
+    start = end - dt.timedelta(weeks=weeks)
+
+    def compute():
+        records = AttendanceRecord.objects.filter(date__gt=start, date__lte=end)
+        records = for_students(records, students, everyone)
+        rows = (
+            records.order_by()
+            .annotate(week=TruncWeek("date"))
+            .values("student__grade_level", "week")
+            .annotate(
+                total_records=Count("pk"),
+                present_count=Count("pk", filter=Q(status=AttendanceStatus.PRESENT)),
+            )
+            .order_by("week", "student__grade_level")
+        )
+        return [
+            {
+                "grade_level": row["student__grade_level"],
+                "week": row["week"].date() if isinstance(row["week"], dt.datetime) else row["week"],
+                "total_records": row["total_records"],
+                "present_count": row["present_count"],
+                "attendance_rate": round(row["present_count"] / row["total_records"], 3),
+            }
+            for row in rows
+        ]
+
+    return end, _cached(f"trends:{scope_key}:{start}:{end}", compute)
+
+
+# --- Model performance ------------------------------------------------------------------------
+
+
+def feedback_counts(since: dt.datetime | None) -> list[dict]:
+    """The schema document's "prediction accuracy analysis": feedback count, mean predicted risk
+    and mean confidence per model version and feedback type. One GROUP BY (idx_feedback_type,
+    then the predictions' primary key)."""
+    rows = TrainingFeedback.objects.all()
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    return list(
+        rows.order_by()
+        .values(model_version=F("prediction__model_version_id"), type=F("feedback_type"))
+        .annotate(
+            feedback_count=Count("pk"),
+            avg_predicted_risk=Avg("prediction__risk_score"),
+            avg_confidence=Avg("prediction__confidence"),
+        )
+        .order_by("model_version", "type")
+    )

@@ -1,0 +1,83 @@
+"""The dashboards' filter forms (GET, so a filtered list can be bookmarked; never a name)."""
+
+from django import forms
+from django.core.cache import cache
+
+from analytics.dashboards import SORT_LABELS, DashboardQuery
+from analytics.features import FEATURE_NAMES
+from mlmodels.models import RiskCategory
+from students.forms import GRADE_CHOICES, school_choices
+
+SCHOOLS_SECONDS = 300
+
+
+def cached_school_choices() -> list[tuple[str, str]]:
+    # The list of schools changes with an import, a few times a year.
+    choices = cache.get("dash:schools")
+    if choices is None:
+        choices = school_choices()
+        cache.set("dash:schools", choices, SCHOOLS_SECONDS)
+    return choices
+
+
+class DashboardFilterForm(forms.Form):
+    grade_level = forms.TypedChoiceField(
+        label="Grade",
+        choices=[("", "All grades"), *GRADE_CHOICES[1:]],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    school = forms.ChoiceField(label="School", required=False)
+    category = forms.ChoiceField(
+        label="Risk",
+        choices=[("", "All categories"), *reversed(RiskCategory.choices)],
+        required=False,
+    )
+    factor = forms.ChoiceField(
+        label="Risk factor (top 3)",
+        choices=[("", "Any factor"), *((n, n.replace("_", " ")) for n in FEATURE_NAMES)],
+        required=False,
+    )
+    newly_high = forms.BooleanField(label="Newly high this week", required=False)
+    sort = forms.ChoiceField(label="Sort", choices=list(SORT_LABELS.items()), required=False)
+    page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].choices = [("", "All schools"), *cached_school_choices()]
+
+    def to_query(self, search: str) -> DashboardQuery:
+        """The filters as a DashboardQuery; invalid values are dropped, not fatal."""
+        self.is_valid()  # an invalid field is left out of cleaned_data, the rest still apply
+        data = self.cleaned_data
+        return DashboardQuery(
+            grade_level=data.get("grade_level"),
+            school=data.get("school") or None,
+            category=data.get("category") or None,
+            factor=data.get("factor") or None,
+            newly_high=bool(data.get("newly_high")),
+            search=search,
+            sort=data.get("sort") or "risk",
+        )
+
+
+class SearchForm(forms.Form):
+    """A name or district ID, POSTed and kept in the session: it never appears in a URL."""
+
+    search = forms.CharField(label="Search", max_length=100, required=False, strip=True)
+
+
+WEEK_CHOICES = [
+    (4, "4 weeks"),
+    (8, "8 weeks"),
+    (12, "12 weeks"),
+    (26, "26 weeks"),
+    (52, "52 weeks"),
+]
+
+
+class TrendsForm(forms.Form):
+    weeks = forms.TypedChoiceField(
+        choices=WEEK_CHOICES, coerce=int, empty_value=8, required=False, initial=8
+    )

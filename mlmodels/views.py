@@ -1,0 +1,270 @@
+"""Feedback on a prediction, and the model performance page."""
+
+import datetime as dt
+import logging
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from analytics import charts, dashboards
+from mlmodels.forms import FeedbackForm
+from mlmodels.models import FeedbackType, ModelMetadata, Prediction
+from students.access import dashboard_view, may_give_feedback, visible_students
+from students.views import profile_context
+
+log = logging.getLogger(__name__)
+
+
+@dashboard_view
+@require_http_methods(["GET", "POST"])
+def prediction_feedback(request, prediction_id):
+    """Feedback on one prediction of a student within reach (404 otherwise).
+
+    GET shows the student's page at the form; a valid POST saves the feedback and goes back to
+    the student's page; an invalid one shows the page again with the form's messages.
+    """
+    prediction = (
+        Prediction.objects.filter(student__in=visible_students(request.user).values("pk"))
+        .select_related("student")
+        .filter(pk=prediction_id)
+        .first()
+    )
+    if prediction is None:
+        raise Http404("No such prediction.")
+    if not may_give_feedback(request.user):
+        raise PermissionDenied("Feedback is given by counselors and educators.")
+    student = prediction.student
+    data = request.POST if request.method == "POST" else None
+    form = FeedbackForm(data, prediction=prediction)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            feedback = form.save(commit=False)
+            feedback.prediction = prediction
+            feedback.submitted_by = request.user
+            feedback.save()
+        # Ids only: names never reach the logs.
+        log.info(
+            "feedback %s on prediction %s of %s", feedback.pk, prediction.pk, student.log_label
+        )
+        messages.success(request, "Thank you: your feedback is saved.")
+        return redirect(f"{reverse('student_profile', args=[student.pk])}#feedback")
+    context = profile_context(request, student, form=form)
+    context["feedback_prediction"] = prediction
+    status = 400 if request.method == "POST" else 200
+    return render(request, "students/profile.html", context, status=status)
+
+
+FEEDBACK_WINDOWS = {"30": 30, "90": 90, "365": 365, "all": None}
+
+METRIC_ROWS = [
+    ("auc_roc", "AUC-ROC", "higher is better"),
+    ("precision", "Precision", "of the flagged, the share who had the outcome"),
+    ("recall", "Recall", "of those with the outcome, the share flagged"),
+    ("f1_score", "F1 score", ""),
+    ("accuracy", "Accuracy", ""),
+    ("brier_score", "Brier score", "lower is better"),
+    ("ece", "Expected calibration error", "lower is better"),
+    ("validation_loss", "Validation loss", "lower is better"),
+    ("threshold", "Flagging threshold", ""),
+    ("horizon_days", "Horizon (days)", ""),
+    ("training_samples", "Training rows", ""),
+    ("validation_samples", "Validation rows", ""),
+]
+K_LEVELS = (("k5", "top 5%"), ("k10", "top 10%"), ("k20", "top 20%"))
+FAIRNESS_ATTRIBUTES = (
+    ("gender", "Gender"),
+    ("ethnicity", "Ethnicity"),
+    ("socioeconomic_status", "Socioeconomic status"),
+    ("grade_band", "Grade band"),
+)
+RATIO_NAMES = ("flagged_rate", "false_positive_rate", "false_negative_rate", "precision")
+
+
+def _number(value):
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _model_view(model: ModelMetadata) -> dict:
+    """A model's metrics, shaped for the template; any key may be missing (old or ABC models)."""
+    metrics = model.performance_metrics if isinstance(model.performance_metrics, dict) else {}
+    baseline = metrics.get("baseline") if isinstance(metrics.get("baseline"), dict) else {}
+    rows = [
+        {
+            "label": label,
+            "note": note,
+            "model": _number(metrics.get(key)),
+            "baseline": _number(baseline.get(key)),
+        }
+        for key, label, note in METRIC_ROWS
+        if _number(metrics.get(key)) is not None or _number(baseline.get(key)) is not None
+    ]
+
+    def at_k(source, name):
+        values = source.get(name) if isinstance(source.get(name), dict) else {}
+        return [_number(values.get(k)) for k, _ in K_LEVELS]
+
+    precision_k, baseline_k = at_k(metrics, "precision_at_k"), at_k(baseline, "precision_at_k")
+    recall_k, baseline_recall_k = at_k(metrics, "recall_at_k"), at_k(baseline, "recall_at_k")
+    k_rows = [
+        {
+            "label": label,
+            "precision": precision_k[i],
+            "baseline_precision": baseline_k[i],
+            "recall": recall_k[i],
+            "baseline_recall": baseline_recall_k[i],
+        }
+        for i, (_, label) in enumerate(K_LEVELS)
+    ]
+    bars = []
+    for i, (_, label) in enumerate(K_LEVELS):
+        if precision_k[i] is not None:
+            bars.append((f"{label} model", precision_k[i]))
+        if baseline_k[i] is not None:
+            bars.append((f"{label} ABC", baseline_k[i]))
+    colours = [charts.SERIES_COLOURS[0] if "model" in b[0] else "#999999" for b in bars]
+
+    def calibration_bins(source):
+        calibration = source.get("calibration")
+        bins = calibration.get("bins") if isinstance(calibration, dict) else None
+        return [
+            b
+            for b in (bins or [])
+            if isinstance(b, dict) and _number(b.get("predicted")) is not None
+        ]
+
+    own, base = calibration_bins(metrics), calibration_bins(baseline)
+    calibration_chart = None
+    if own or base:
+        # Points sit at their predicted probability on a 0..1 axis, one column per 0.1.
+        grid = [round(i / 10, 1) for i in range(11)]
+
+        def on_grid(bins):
+            points = [None] * len(grid)
+            for b in bins:
+                i = min(range(len(grid)), key=lambda j: abs(grid[j] - b["predicted"]))
+                points[i] = _number(b.get("observed"))
+            return points
+
+        series = [("model", on_grid(own))]
+        if base:
+            series.append(("ABC baseline", on_grid(base)))
+        calibration_chart = charts.line_chart(
+            f"calibration-{model.model_version}",
+            "Calibration: observed outcome rate against predicted risk",
+            [f"{g:.1f}" for g in grid],
+            series,
+            top_value=1.0,
+            percent=True,
+            diagonal=True,
+        )
+    fairness = []
+    raw_fairness = metrics.get("fairness") if isinstance(metrics.get("fairness"), dict) else {}
+    for key, label in FAIRNESS_ATTRIBUTES:
+        groups = [g for g in raw_fairness.get(key) or [] if isinstance(g, dict)]
+        if groups:
+            fairness.append(
+                {
+                    "label": label,
+                    "groups": [
+                        {
+                            **g,
+                            "ratio_cells": [
+                                {
+                                    "name": name,
+                                    "value": _number((g.get("ratios") or {}).get(name)),
+                                    "flagged": name in (g.get("flagged") or []),
+                                }
+                                for name in RATIO_NAMES
+                            ],
+                        }
+                        for g in groups
+                    ],
+                    "flagged": sum(1 for g in groups if g.get("flagged")),
+                }
+            )
+    calibration_rows = [
+        {"predicted": b["predicted"], "observed": _number(b.get("observed")), "n": b.get("n")}
+        for b in own
+    ]
+    return {
+        "model": model,
+        "rows": rows,
+        "has_baseline": bool(baseline),
+        "k_rows": k_rows,
+        "k_chart": charts.bar_chart(
+            f"precision-at-k-{model.model_version}",
+            "Precision among the students ranked highest",
+            bars,
+            colours=colours,
+            percent=True,
+            top_value=1.0,
+        )
+        if bars
+        else None,
+        "calibration_chart": calibration_chart,
+        "calibration_rows": calibration_rows,
+        "calibration_method": (metrics.get("calibration") or {}).get("method")
+        if isinstance(metrics.get("calibration"), dict)
+        else None,
+        "fairness": fairness,
+        "train_as_of": metrics.get("train_as_of"),
+        "validate_as_of": metrics.get("validate_as_of"),
+    }
+
+
+@dashboard_view
+def model_performance(request):
+    """Each model version beside the ABC baseline; feedback counts by model and type."""
+    window = request.GET.get("window", "30")
+    if window not in FEEDBACK_WINDOWS:
+        window = "30"
+    days = FEEDBACK_WINDOWS[window]
+    since = timezone.now() - dt.timedelta(days=days) if days else None
+    models = list(
+        ModelMetadata.objects.defer("model_bytes", "hyperparameters").order_by(
+            "-is_active", "-training_date"
+        )
+    )
+    counts = dashboards.feedback_counts(since)
+    labels = dict(FeedbackType.choices)
+    for row in counts:
+        row["type_label"] = labels.get(row["type"], row["type"] or "not given")
+    versions = sorted({r["model_version"] or "" for r in counts})
+    feedback_chart = charts.stacked_bars(
+        "feedback-counts",
+        "Educator feedback by model version and type",
+        [
+            (
+                v or "none",
+                {
+                    r["type"] or "none": r["feedback_count"]
+                    for r in counts
+                    if (r["model_version"] or "") == v
+                },
+            )
+            for v in versions
+        ],
+        dict(zip(FeedbackType.values, ("#5b9b5b", "#d9534f", "#1f5f99", "#f0ad4e"), strict=True)),
+    )
+    return render(
+        request,
+        "mlmodels/performance.html",
+        {
+            "models": [_model_view(m) for m in models],
+            "counts": counts,
+            "feedback_chart": feedback_chart,
+            "window": window,
+            "windows": [
+                ("30", "30 days"),
+                ("90", "90 days"),
+                ("365", "a year"),
+                ("all", "all time"),
+            ],
+        },
+    )

@@ -1,0 +1,101 @@
+"""The student page: who they are, their risk and why, their weeks, records and feedback."""
+
+from django.shortcuts import render
+
+from analytics import charts
+from analytics.dashboards import active_model
+from analytics.models import StudentFeatures
+from mlmodels.forms import FeedbackForm
+from mlmodels.models import Prediction, TrainingFeedback
+from records.selectors import recent_records
+from students.access import dashboard_view, may_give_feedback, student_for_user
+
+# A school year of weekly runs, for every model that scored the student.
+HISTORY_LIMIT = 104
+FEATURE_WEEKS = 52
+
+
+def profile_context(request, student, form=None) -> dict:
+    """The student page's context (also used to re-show the page with a rejected feedback form).
+
+    A fixed number of queries: the student's predictions (idx_predictions_student), feature rows
+    (idx_features_student_date), the newest records of each kind and the feedback given.
+    """
+    model = active_model()
+    predictions = list(
+        Prediction.objects.filter(student=student).order_by("-as_of", "-prediction_date")[
+            :HISTORY_LIMIT
+        ]
+    )
+    active_version = model.model_version if model else None
+    of_active = [p for p in predictions if p.model_version_id == active_version and p.as_of]
+    current = of_active[0] if of_active else (predictions[0] if predictions else None)
+    features = list(
+        StudentFeatures.objects.filter(student=student)
+        .order_by("-feature_date")
+        .only("feature_date", "attendance_rate", "gpa_current", "discipline_incidents")[
+            :FEATURE_WEEKS
+        ]
+    )[::-1]
+    feedback = list(
+        TrainingFeedback.objects.filter(prediction__student=student)
+        .select_related("submitted_by", "prediction")
+        .order_by("-created_at")
+    )
+    can_give_feedback = may_give_feedback(request.user) and current is not None
+    if can_give_feedback and form is None:
+        form = FeedbackForm(prediction=current)
+    risk_series = of_active[::-1]
+    week_labels = [f"{f.feature_date:%b %d}" for f in features]
+    factors = [f for f in (current.risk_factors or []) if isinstance(f, dict)] if current else []
+    return {
+        "student": student,
+        "model": model,
+        "current": current,
+        "factors": factors,
+        "predictions": predictions,
+        "features": features,
+        "recent": recent_records(student_id=student.pk),
+        "feedback": feedback,
+        "form": form if can_give_feedback else None,
+        "factor_chart": charts.factor_bars(
+            "risk-factors", "What pushes this student's risk up or down", factors
+        ),
+        "risk_chart": charts.line_chart(
+            "risk-over-time",
+            "Risk score over time",
+            [f"{p.as_of:%b %d}" for p in risk_series],
+            [("risk score", [p.risk_score for p in risk_series])],
+            top_value=1.0,
+            percent=True,
+        ),
+        "attendance_chart": charts.line_chart(
+            "weekly-attendance",
+            "Attendance rate (year to date), week by week",
+            week_labels,
+            [("attendance", [f.attendance_rate for f in features])],
+            top_value=1.0,
+            percent=True,
+        ),
+        "gpa_chart": charts.line_chart(
+            "weekly-gpa",
+            "GPA, week by week",
+            week_labels,
+            [("GPA", [f.gpa_current for f in features])],
+            top_value=4.0,
+        ),
+        "incidents_chart": charts.bar_chart(
+            "weekly-incidents",
+            "Discipline incidents (year to date), week by week",
+            [
+                (label, f.discipline_incidents or 0)
+                for label, f in zip(week_labels, features, strict=True)
+            ],
+        ),
+    }
+
+
+@dashboard_view
+def student_profile(request, student_id):
+    student = student_for_user(request.user, student_id)
+    return render(request, "students/profile.html", profile_context(request, student))

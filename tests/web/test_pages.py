@@ -1,0 +1,110 @@
+"""Attendance trends, model performance, login and logout."""
+
+import pytest
+from django.urls import reverse
+
+from tests.mlmodels.factories import ModelMetadataFactory
+from tests.web.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_attendance_trends_by_grade_and_week(client, district, district_admin):
+    response = client_for(client, district_admin).get(reverse("attendance_trends"))
+    assert response.status_code == 200
+    rows = response.context["rows"]
+    # Each student has one present record (week of AS_OF) and one absent (the week before).
+    assert {(r["grade_level"], r["present_count"], r["total_records"]) for r in rows} == {
+        (9, 0, 4),
+        (9, 4, 4),
+        (10, 0, 4),
+        (10, 4, 4),
+    }
+    assert 'data-chart="attendance-trends"' in response.content.decode()
+    assert response.context["weeks"] == 8
+
+
+def test_attendance_trends_cover_only_the_students_in_reach(client, district, educator):
+    rows = client_for(client, educator).get(reverse("attendance_trends")).context["rows"]
+    assert sum(r["total_records"] for r in rows) == 4  # two students, two records each
+
+
+def test_attendance_window_is_choosable(client, district, district_admin):
+    c = client_for(client, district_admin)
+    assert c.get(reverse("attendance_trends"), {"weeks": 1}).context["weeks"] == 8  # not offered
+    one_week = c.get(reverse("attendance_trends"), {"weeks": 4}).context
+    assert one_week["weeks"] == 4
+
+
+def test_model_page_shows_metrics_beside_the_baseline(client, district, district_admin):
+    response = client_for(client, district_admin).get(reverse("model_performance"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    view = response.context["models"][0]
+    assert view["model"].model_version == "xgb-1"  # the active one first
+    auc = next(r for r in view["rows"] if r["label"] == "AUC-ROC")
+    assert (auc["model"], auc["baseline"]) == (0.87, 0.74)
+    assert [k["precision"] for k in view["k_rows"]] == [0.81, 0.72, 0.55]
+    assert 'data-chart="calibration-xgb-1"' in html and 'data-chart="precision-at-k-xgb-1"' in html
+    assert "2 groups flagged" not in html and "1 group flagged" in html
+    assert "(too small)" in html
+
+
+@pytest.mark.parametrize(
+    "metrics",
+    [
+        {},
+        {"auc_roc": 0.7},
+        {"calibration": None, "fairness": {"gender": "oops"}, "baseline": 3},
+        {"precision_at_k": {"k5": None}, "calibration": {"bins": [{"predicted": None}]}},
+    ],
+)
+def test_model_page_renders_old_and_partial_metrics(client, db, district_admin, metrics):
+    ModelMetadataFactory(performance_metrics=metrics)
+    response = client_for(client, district_admin).get(reverse("model_performance"))
+    assert response.status_code == 200
+
+
+def test_the_feedback_window_is_choosable(client, district, district_admin):
+    c = client_for(client, district_admin)
+    assert c.get(reverse("model_performance"), {"window": "all"}).context["window"] == "all"
+    assert c.get(reverse("model_performance"), {"window": "7"}).context["window"] == "30"
+
+
+def test_the_home_page_is_the_dashboard_behind_a_login(client, db):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_user_logs_in_and_out(client, district, counselor):
+    page = client.get(reverse("login"))
+    assert page.status_code == 200 and "Sign in" in page.content.decode()
+    response = client.post(reverse("login"), {"username": "counselor", "password": "pw-test-1234"})
+    assert response.status_code == 302 and response["Location"] == reverse("dashboard")
+    assert client.get("/").status_code == 200
+    assert client.post(reverse("logout")).status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_a_wrong_password_is_refused(client, district, counselor):
+    response = client.post(reverse("login"), {"username": "counselor", "password": "nope"})
+    assert response.status_code == 200
+    assert "didn't match" in response.content.decode()
+
+
+def test_the_admin_still_works(client, district, district_admin):
+    assert client_for(client, district_admin).get(reverse("admin:index")).status_code == 200
+    assert client.get(reverse("admin:students_assignment_changelist")).status_code == 200
+    assert client.get(reverse("admin:students_assignment_add")).status_code == 200
+    assert client.get(reverse("admin:auth_user_change", args=[district_admin.pk])).status_code in (
+        200,
+        403,
+    )
+
+
+def test_assets_are_served_by_the_project(client, district, district_admin):
+    html = client_for(client, district_admin).get("/").content.decode()
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "https://" not in html
+    assert client.get("/static/edupulse/app.css").status_code == 200

@@ -1,0 +1,118 @@
+"""Every URL, for every kind of user, with the answer each must get.
+
+The target student is in North High. The counselor's caseload is North High; the "other"
+counselor and educator have South Middle students only; the educator "with" has the target
+assigned alone.
+"""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from mlmodels.models import TrainingFeedback
+from students.models import Assignment
+from students.roles import COUNSELOR, EDUCATOR
+from tests.students.factories import UserFactory
+from tests.web.conftest import AS_OF
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "login"
+USERS = (
+    "anonymous",
+    "staff",
+    "district_admin",
+    "superuser",
+    "counselor_with",
+    "counselor_without",
+    "educator_with",
+    "educator_without",
+)
+PAGES = ("dashboard", "export", "attendance", "models", "profile", "feedback_get", "feedback_post")
+
+# page: expected status for each user, in USERS order.
+EXPECTED = {
+    "dashboard": (LOGIN, 403, 200, 200, 200, 200, 200, 200),
+    "export": (LOGIN, 403, 200, 200, 200, 200, 200, 200),
+    "attendance": (LOGIN, 403, 200, 200, 200, 200, 200, 200),
+    "models": (LOGIN, 403, 200, 200, 200, 200, 200, 200),
+    "profile": (LOGIN, 403, 200, 200, 200, 404, 200, 404),
+    "feedback_get": (LOGIN, 403, 403, 200, 200, 404, 200, 404),
+    "feedback_post": (LOGIN, 403, 403, 302, 302, 404, 302, 404),
+}
+
+
+def make_user(kind: str, district, staff, district_admin, counselor, educator, superuser):
+    if kind == "anonymous":
+        return None
+    if kind == "staff":
+        return staff
+    if kind == "district_admin":
+        return district_admin
+    if kind == "superuser":
+        return superuser
+    if kind == "counselor_with":
+        return counselor
+    if kind == "educator_without":
+        return educator
+    role = COUNSELOR if kind == "counselor_without" else EDUCATOR
+    user = UserFactory(username=kind)
+    user.groups.add(Group.objects.get(name=role))
+    if kind == "counselor_without":
+        Assignment.objects.create(user=user, school="South Middle")
+    else:
+        Assignment.objects.create(user=user, student=district.north[0])
+    return user
+
+
+@pytest.mark.parametrize("kind", USERS)
+def test_every_url_answers_each_user_as_expected(
+    client, district, staff, district_admin, counselor, educator, superuser, kind
+):
+    target = district.north[0]
+    prediction = target.predictions.get(as_of=AS_OF)
+    user = make_user(kind, district, staff, district_admin, counselor, educator, superuser)
+    if user is not None:
+        client.force_login(user)
+    feedback_url = reverse("prediction_feedback", args=[prediction.pk])
+    requests = {
+        "dashboard": lambda: client.get(reverse("dashboard")),
+        "export": lambda: client.get(reverse("dashboard_export")),
+        "attendance": lambda: client.get(reverse("attendance_trends")),
+        "models": lambda: client.get(reverse("model_performance")),
+        "profile": lambda: client.get(reverse("student_profile", args=[target.pk])),
+        "feedback_get": lambda: client.get(feedback_url),
+        "feedback_post": lambda: client.post(feedback_url, {"feedback_type": "false_positive"}),
+    }
+    answers = {}
+    for page in PAGES:
+        response = requests[page]()
+        if response.status_code == 302 and response["Location"].startswith(reverse("login")):
+            answers[page] = LOGIN
+        else:
+            answers[page] = response.status_code
+        if response.status_code in (403, 404):
+            body = response.content.decode()
+            assert target.last_name not in body and target.district_id not in body
+    expected = {page: EXPECTED[page][USERS.index(kind)] for page in PAGES}
+    assert answers == expected
+    assert TrainingFeedback.objects.count() == (1 if expected["feedback_post"] == 302 else 0)
+
+
+@pytest.mark.parametrize("kind", ["counselor_without", "educator_without"])
+def test_lists_and_exports_never_hold_a_student_out_of_reach(
+    client, district, staff, district_admin, counselor, educator, superuser, kind
+):
+    target = district.north[0]
+    client.force_login(
+        make_user(kind, district, staff, district_admin, counselor, educator, superuser)
+    )
+    for url in (reverse("dashboard"), reverse("dashboard_export")):
+        response = client.get(url)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert target.district_id not in body.decode()
+
+
+def test_a_staff_member_is_sent_to_the_admin_from_the_403_page(client, staff):
+    client.force_login(staff)
+    assert "/admin/" in client.get("/").content.decode()

@@ -1,0 +1,71 @@
+"""Each page runs the same number of SQL queries whatever the number of students."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.web.conftest import AS_OF, build_district
+
+pytestmark = pytest.mark.django_db
+
+# Upper bounds (uncached: the test settings use a dummy cache), with the login's own queries.
+BOUNDS = {
+    "dashboard": 16,
+    "dashboard_sorted": 13,
+    "export": 10,
+    "profile": 14,
+    "attendance": 8,
+    "models": 7,
+}
+
+
+def pages(district):
+    target = district.north[0]
+    return {
+        "dashboard": reverse("dashboard"),
+        "dashboard_sorted": reverse("dashboard") + "?sort=name&newly_high=on&factor=absences_30d",
+        "export": reverse("dashboard_export"),
+        "profile": reverse("student_profile", args=[target.pk]),
+        "attendance": reverse("attendance_trends"),
+        "models": reverse("model_performance"),
+    }
+
+
+def count(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+        if response.streaming:
+            b"".join(response.streaming_content)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("who", ["district_admin", "counselor"])
+def test_each_page_runs_a_fixed_number_of_queries(client, district, request, who):
+    client.force_login(request.getfixturevalue(who))
+    small = {name: count(client, url) for name, url in pages(district).items()}
+    build_district(60, records=True)  # 8 -> 68 students, two weeks of predictions each
+    large = {name: count(client, url) for name, url in pages(district).items()}
+    for name in BOUNDS:
+        assert small[name] <= BOUNDS[name] and large[name] <= BOUNDS[name], (name, small, large)
+    # The dashboard's page is cut from up to four category segments (one query each), so its
+    # count moves within the bound with how the page falls; every other page is exactly equal.
+    del small["dashboard"], large["dashboard"]
+    assert small == large
+
+
+def test_the_profile_costs_the_same_for_a_year_of_history(client, district, counselor):
+    from tests.analytics.factories import StudentFeaturesFactory
+    from tests.mlmodels.factories import PredictionFactory
+
+    client.force_login(counselor)
+    target = district.north[0]
+    url = reverse("student_profile", args=[target.pk])
+    before = count(client, url)
+    model = target.predictions.first().model_version
+    for week in range(2, 40):
+        as_of = AS_OF.replace(year=2024) + __import__("datetime").timedelta(weeks=week)
+        PredictionFactory(student=target, model_version=model, as_of=as_of)
+        StudentFeaturesFactory(student=target, feature_date=as_of)
+    assert count(client, url) == before
