@@ -15,7 +15,7 @@ from tests.records.factories import (
     ImportRunFactory,
     StudentOutcomeFactory,
 )
-from tests.students.factories import StudentFactory
+from tests.students.factories import AssignmentFactory, StudentFactory
 
 
 def pytest_report_header(config):
@@ -62,5 +62,6 @@ def one_of_everything():
     StudentOutcomeFactory(student=student)
     StudentFeaturesFactory(student=student)
     TrainingFeedbackFactory(prediction__student=student)
+    AssignmentFactory(student=student)
     ImportRunFactory()
     return student
