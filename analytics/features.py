@@ -112,18 +112,6 @@ class Windows:
         return {**cutoffs, "6w": self.as_of - _days(42), "base": self.gpa_baseline}
 
 
-def school_day_numbers(windows: Windows, school_days: list[dt.date]) -> list[int]:
-    """For each day from the year's start to T, its number among the school days (1 for the
-    first; a day off keeps the number of the school day before it): consecutive school days
-    have consecutive numbers, which is how the SQL finds absence streaks."""
-    school = set(school_days)
-    numbers, number = [], 0
-    for offset in range((windows.as_of - windows.year_start).days + 1):
-        number += windows.year_start + _days(offset) in school
-        numbers.append(number)
-    return numbers
-
-
 @dataclass(frozen=True)
 class Records:
     """One chunk's records, summed per student by the reader over the `Windows` of T.
@@ -132,9 +120,10 @@ class Records:
     attendance:  one row per student with attendance records from `first_day` to T: student_id,
                  records_ytd, attended_ytd, records_30d, attended_30d, absences_30d,
                  excused_absences_30d, tardies_30d, records_w1..4, attended_w1..4 (the 4 weeks,
-                 oldest first), days_ytd (recorded school days), weeks_of_data,
-                 longest_absence_streak (attended = present + tardy records; a day counts as
-                 missed when at least half of its records are absent or excused)
+                 oldest first), days_ytd (recorded school days), weeks_of_data, missed_days (the
+                 year's missed days as ISO dates separated by spaces, in any order; empty or
+                 None without any) (attended = present + tardy records; a day is missed when at
+                 least half of its records are absent or excused)
     grades:      one row per student and course with grades this year up to T: student_id,
                  course_id, and for each key of `Windows.gpa_cutoffs`, value_<key> (the sum of
                  grade_value up to that day, in GRADE_UNITS) and graded_<key> (how many); zeros_30d
@@ -167,8 +156,9 @@ def compute(windows: Windows, records: Records) -> pd.DataFrame:
     out = pd.DataFrame(index=index)
     out["attendance_rate_ytd"] = _rate(attendance, "ytd")
     out["attendance_rate_30d"] = _rate(attendance, "30d")
-    for name in ("absences_30d", "excused_absences_30d", "tardies_30d", "longest_absence_streak"):
+    for name in ("absences_30d", "excused_absences_30d", "tardies_30d"):
         out[name] = _counted(attendance[name])
+    out["longest_absence_streak"] = _longest_streak(attendance["missed_days"], records.school_days)
     weekly_attendance = [_rate(attendance, f"w{k}") for k in weeks]
 
     gpa, averages, zeros = _grades(records.grades, ids, windows)
@@ -263,6 +253,26 @@ def _rate(attendance: pd.DataFrame, window: str) -> pd.Series:
     return attendance[f"attended_{window}"].astype(float) / records.where(records > 0)
 
 
+def _longest_streak(missed_days: pd.Series, school_days: list[dt.date]) -> pd.Series:
+    """Most consecutive school days missed (a school day without a record breaks a streak)."""
+    texts = missed_days.dropna().astype(str)
+    texts = texts[texts != ""]
+    longest = pd.Series(0.0, index=missed_days.index)
+    if texts.empty:
+        return longest
+    dates = np.array(" ".join(texts).split(), dtype="datetime64[D]")
+    owner = np.repeat(texts.index.to_numpy(), texts.str.count(" ").to_numpy() + 1)
+    position = np.searchsorted(np.array(sorted(school_days), dtype="datetime64[D]"), dates)
+    order = np.lexsort((position, owner))
+    owner, position = owner[order], position[order]
+    # A run starts at a student's first missed day and after every school day not missed.
+    starts = np.ones(len(position), dtype=bool)
+    starts[1:] = (owner[1:] != owner[:-1]) | (position[1:] != position[:-1] + 1)
+    lengths = np.bincount(np.cumsum(starts) - 1)
+    runs = pd.Series(lengths, index=owner[starts]).groupby(level=0).max()
+    return runs.reindex(missed_days.index, fill_value=0).astype(float)
+
+
 def _points(average: pd.Series) -> pd.Series:
     """Course average (0-100) to grade points: A 4, B 3, C 2, D 1, F 0."""
     return pd.Series(
@@ -283,9 +293,9 @@ def _grades(grades: pd.DataFrame, ids: pd.Index, windows: Windows):
     averages = pd.Series(dtype=float)
     for key in windows.gpa_cutoffs:
         graded = grades[grades[f"graded_{key}"] > 0]
-        # The sum as a float first, then the mean: as pandas' mean of the grades themselves.
-        total = graded[f"value_{key}"].astype(float) / GRADE_UNITS
-        course_averages = total / graded[f"graded_{key}"].astype(float)
+        # One division of two exact integers: the exact mean, rounded once, so that grades
+        # averaging exactly 80 make a B (summing floats could give 79.99999999999999).
+        course_averages = graded[f"value_{key}"] / (graded[f"graded_{key}"] * GRADE_UNITS)
         gpa[key] = _points(course_averages).groupby(level=0).mean().reindex(index)
         if key == f"w{WEEKS}":
             averages = course_averages

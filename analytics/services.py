@@ -5,7 +5,8 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import pandas as pd
 from django.db import connection, transaction
@@ -15,6 +16,7 @@ from analytics.models import StudentFeatures
 from analytics.selectors import COHORT_CONDITION, cohort_ids, cohort_params
 
 CHUNK_SIZE = 5000
+WORKERS = 2  # chunks computed at once by features_compute (PostgreSQL)
 
 
 @transaction.atomic
@@ -103,22 +105,54 @@ def features_compute(
     *,
     as_of: dt.date,
     chunk_size: int = CHUNK_SIZE,
+    workers: int = WORKERS,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Compute and store the feature rows of T's whole cohort, in-process, chunk by chunk.
 
-    Steps: find the cohort (one query); for each chunk of students, read their records with one
-    query per kind, compute (pandas), replace their rows for T (one transaction per chunk);
-    finally delete T's rows of students who are not in the cohort. The Celery task
-    analytics.tasks.compute_weekly_features runs the same chunks in parallel on workers.
-    Idempotent; a failure leaves every other date's rows untouched and can simply be rerun.
+    Steps: find the cohort (one query) and the year's school days (one query); for each chunk of
+    students, sum their records per student with one query per kind, compute (pandas), replace
+    their rows for T (one transaction per chunk); finally delete T's rows of students who are
+    not in the cohort. On PostgreSQL `workers` chunks run at once, each in its own thread and
+    connection: while the database sums one chunk, Python computes and writes another. On SQLite,
+    or inside the caller's transaction (whose rows other connections cannot see), chunks run one
+    at a time in this thread. The Celery task analytics.tasks.compute_weekly_features runs the
+    same chunks on workers. Idempotent; a failure leaves every other date's rows untouched and
+    can simply be rerun.
     """
     ids = cohort_ids(as_of=as_of)
     days = selectors.school_days(first=features.school_year_start(as_of), last=as_of)
+
+    def compute_chunk(chunk: list[str]) -> int:
+        return features_compute_chunk(as_of=as_of, student_ids=chunk, school_days=days)
+
     written = 0
-    for chunk in chunks(ids, chunk_size):
-        written += features_compute_chunk(as_of=as_of, student_ids=chunk, school_days=days)
+    for count in _each(compute_chunk, chunks(ids, chunk_size), workers):
+        written += count
         if progress:
             progress(written, len(ids))
     features_prune(as_of=as_of)
     return written
+
+
+def _each(function: Callable, items: list, workers: int) -> Iterator:
+    """function(item) for each item, yielded as they finish: in `workers` threads where the
+    database allows it (PostgreSQL, outside a transaction), else one by one in this thread."""
+    if workers < 2 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield from map(function, items)
+        return
+
+    def run(item):
+        try:
+            return function(item)
+        finally:
+            connection.close()  # the thread's own connection (Django's are per thread)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(run, item) for item in items]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:  # after a failure, start no other chunk
+                future.cancel()
