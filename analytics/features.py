@@ -1,12 +1,15 @@
-"""Weekly feature vectors, computed from a chunk of students' records (docs/features.md).
+"""Weekly feature vectors, computed from a chunk of students' per-student sums (docs/features.md).
 
-Plain pandas/numpy, no ORM: `analytics/services.py` reads the records set-based and writes the
-rows. Every input is already cut at the as-of date T by the reader, and `compute` cuts again,
-so a record dated after T can never reach T's row.
+Plain pandas/numpy, no ORM. Every window (its first and last day as of T) is defined once, in
+`Windows`; `analytics/selectors.py` sums each student's records over those windows in SQL, taking
+the dates as parameters, so about one row per student (per student and course for grades) reaches
+this module, which turns the sums into rates, GPAs, trends and the JSON documents. Nothing dated
+after T is summed, so a record dated later can never reach T's row.
 """
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -18,6 +21,9 @@ LOOKBACK_INCIDENTS = 365  # how far back days_since_last_incident looks
 MID_YEAR_GRACE = 14  # enrolling later than this many days after the year starts is mid-year
 GPA_BASELINE_DAYS = 28  # gpa_change_ytd compares with the GPA at the end of the year's 4th week
 FAILING = 60.0  # a course average below this is failing
+# Grades are summed in SQL as whole hundred-thousandths: integer sums are exact and the same on
+# every database (grade_value is a 4-byte REAL on PostgreSQL: about 7 significant digits).
+GRADE_UNITS = 100_000
 
 # The richer features (feature_vector["features"]), in the order the model reads them.
 FEATURE_NAMES = (
@@ -53,123 +59,167 @@ def school_year_start(as_of: dt.date, month: int = 8, day: int = 1) -> dt.date:
     return start if as_of >= start else dt.date(as_of.year - 1, month, day)
 
 
+def _days(n: int) -> dt.timedelta:
+    return dt.timedelta(days=n)
+
+
+@dataclass(frozen=True)
+class Windows:
+    """The windows of T's features, each as its first and last day (both included).
+
+    The readers pass these dates to SQL as parameters: a window is defined here and nowhere else.
+    """
+
+    as_of: dt.date
+
+    @cached_property
+    def year_start(self) -> dt.date:
+        return school_year_start(self.as_of)
+
+    @cached_property
+    def first_day(self) -> dt.date:
+        """Attendance is read from here: the weekly rates of a year's first weeks reach back."""
+        return self.year_start - _days(7 * WEEKS)
+
+    @cached_property
+    def weeks(self) -> tuple[tuple[dt.date, dt.date], ...]:
+        """The 4 weeks (7 days each) ending T-21, T-14, T-7 and T, oldest first."""
+        ends = [self.as_of - _days(7 * k) for k in reversed(range(WEEKS))]
+        return tuple((end - _days(6), end) for end in ends)
+
+    @cached_property
+    def last_30(self) -> dt.date:
+        return self.as_of - _days(WINDOW_30 - 1)
+
+    @cached_property
+    def last_90(self) -> dt.date:
+        return self.as_of - _days(WINDOW_90 - 1)
+
+    @cached_property
+    def incidents_from(self) -> dt.date:
+        return self.as_of - _days(LOOKBACK_INCIDENTS - 1)
+
+    @cached_property
+    def gpa_baseline(self) -> dt.date:
+        """The last day of the year's first 4 weeks."""
+        return self.year_start + _days(GPA_BASELINE_DAYS - 1)
+
+    @cached_property
+    def gpa_cutoffs(self) -> dict[str, dt.date]:
+        """The days a GPA is computed as of: each week's end (w1..w4, w4 is T), 6 weeks before T
+        and the GPA baseline; each with every grade of the year up to that day."""
+        cutoffs = {f"w{k}": end for k, (_, end) in enumerate(self.weeks, start=1)}
+        return {**cutoffs, "6w": self.as_of - _days(42), "base": self.gpa_baseline}
+
+
 @dataclass(frozen=True)
 class Records:
-    """One chunk's records, as the reader hands them over (columns named as below).
+    """One chunk's records, summed per student by the reader over the `Windows` of T.
 
-    students:  student_id, date_of_birth, grade_level, enrollment_date
-    days:      student_id, date, records, attended, absent, excused, tardy
-               (one row per student and school day; attended = present + tardy records)
-    grades:    student_id, course_id, submission_date, grade_value
-    incidents: student_id, incident_date, severity_level
+    students:    student_id, date_of_birth, grade_level, enrollment_date
+    attendance:  one row per student with attendance records from `first_day` to T: student_id,
+                 records_ytd, attended_ytd, records_30d, attended_30d, absences_30d,
+                 excused_absences_30d, tardies_30d, records_w1..4, attended_w1..4 (the 4 weeks,
+                 oldest first), days_ytd (recorded school days), weeks_of_data, missed_days (the
+                 year's missed days as ISO dates separated by spaces, in any order; empty or
+                 None without any) (attended = present + tardy records; a day is missed when at
+                 least half of its records are absent or excused)
+    grades:      one row per student and course with grades this year up to T: student_id,
+                 course_id, and for each key of `Windows.gpa_cutoffs`, value_<key> (the sum of
+                 grade_value up to that day, in GRADE_UNITS) and graded_<key> (how many); zeros_30d
+    incidents:   one row per student with incidents from `incidents_from` to T: student_id,
+                 incidents_ytd, severity_1_90d..severity_5_90d, incidents_w1..4, last_incident
+    school_days: the district's school days from the year's start to T (any student has an
+                 attendance record on them), sorted
     """
 
     students: pd.DataFrame
-    days: pd.DataFrame
+    attendance: pd.DataFrame
     grades: pd.DataFrame
     incidents: pd.DataFrame
+    school_days: list[dt.date]
 
 
-def compute(as_of: dt.date, records: Records, year_start: dt.date) -> pd.DataFrame:
+def compute(windows: Windows, records: Records) -> pd.DataFrame:
     """One row per student: student_id, attendance_rate, gpa_current, discipline_incidents,
     feature_vector (a dict in the schema document's structure, with NaN as None)."""
-    # Students become positions 0..n-1: grouping by small integers is far cheaper than by ids.
+    # Students become positions 0..n-1, the index of every per-student series below.
     ids = pd.Index(records.students["student_id"])
     students = records.students.reset_index(drop=True)
     index = students.index
-    t = pd.Timestamp(as_of)
-    start = pd.Timestamp(year_start)
-    days = _cut(_coded(records.days, ids), "date", start - pd.Timedelta(days=7 * WEEKS), t)
-    grades = _cut(_coded(records.grades, ids), "submission_date", start, t)
-    incidents = _cut(
-        _coded(records.incidents, ids),
-        "incident_date",
-        t - pd.Timedelta(days=LOOKBACK_INCIDENTS - 1),
-        t,
-    )
-    calendar = np.sort(days["date"].unique())  # the chunk's school days: a day anyone attended
-
-    weeks = [(t - pd.Timedelta(days=7 * k + 6), t - pd.Timedelta(days=7 * k)) for k in range(WEEKS)]
-    weeks.reverse()  # oldest first, as the document lists them
+    t = pd.Timestamp(windows.as_of)
+    start = pd.Timestamp(windows.year_start)
+    attendance = _by_position(records.attendance, ids)
+    incidents = _by_position(records.incidents, ids)
+    weeks = range(1, WEEKS + 1)
 
     out = pd.DataFrame(index=index)
-    ytd_days = days[days["date"] >= start]
-    out["attendance_rate_ytd"] = _rate(ytd_days, index)
-    last_30 = days[days["date"] > t - pd.Timedelta(days=WINDOW_30)]
-    out["attendance_rate_30d"] = _rate(last_30, index)
-    missed = last_30[_absent_day(last_30)]
-    out["absences_30d"] = _count(missed, index)
-    out["excused_absences_30d"] = _count(missed[missed["excused"] >= missed["absent"]], index)
-    out["tardies_30d"] = _count(last_30[last_30["tardy"] > 0], index)
-    out["longest_absence_streak"] = _longest_streak(ytd_days, calendar, index)
-    weekly_attendance = [_rate(_between(days, "date", a, b), index) for a, b in weeks]
+    out["attendance_rate_ytd"] = _rate(attendance, "ytd")
+    out["attendance_rate_30d"] = _rate(attendance, "30d")
+    for name in ("absences_30d", "excused_absences_30d", "tardies_30d"):
+        out[name] = _counted(attendance[name])
+    out["longest_absence_streak"] = _longest_streak(attendance["missed_days"], records.school_days)
+    weekly_attendance = [_rate(attendance, f"w{k}") for k in weeks]
 
-    gpa_at = {
-        k: _gpa(grades[grades["submission_date"] <= b], index)[0] for k, (_, b) in enumerate(weeks)
-    }
-    current_gpa, averages = _gpa(grades, index)
-    out["gpa_current"] = current_gpa
-    six_weeks_ago = _gpa(grades[grades["submission_date"] <= t - pd.Timedelta(days=42)], index)[0]
-    out["gpa_change_6w"] = current_gpa - six_weeks_ago
-    baseline_day = start + pd.Timedelta(days=GPA_BASELINE_DAYS - 1)
-    baseline = _gpa(grades[grades["submission_date"] <= baseline_day], index)[0]
-    out["gpa_change_ytd"] = (current_gpa - baseline) if t > baseline_day else np.nan
-    has_grades = averages.groupby(level="student_id").size().reindex(index)
-    out["courses_failing"] = (
-        (averages < FAILING).groupby(level="student_id").sum().reindex(index).where(has_grades > 0)
+    gpa, averages, zeros = _grades(records.grades, ids, windows)
+    out["gpa_current"] = gpa["w4"]
+    out["gpa_change_6w"] = gpa["w4"] - gpa["6w"]
+    out["gpa_change_ytd"] = (
+        (gpa["w4"] - gpa["base"]) if windows.as_of > windows.gpa_baseline else np.nan
     )
-    out["lowest_course_average"] = averages.groupby(level="student_id").min().reindex(index)
-    recent_grades = grades[grades["submission_date"] > t - pd.Timedelta(days=WINDOW_30)]
-    out["missing_assignments_30d"] = _count(recent_grades[recent_grades["grade_value"] == 0], index)
-    out.loc[has_grades.isna(), "missing_assignments_30d"] = np.nan
+    has_grades = averages.groupby(level=0).size().reindex(index)
+    out["courses_failing"] = (
+        (averages < FAILING).groupby(level=0).sum().reindex(index).where(has_grades > 0)
+    )
+    out["lowest_course_average"] = averages.groupby(level=0).min().reindex(index)
+    out["missing_assignments_30d"] = zeros.where(has_grades.notna())
 
-    ytd_incidents = incidents[incidents["incident_date"] >= start]
-    out["incidents_ytd"] = _count(ytd_incidents, index)
-    last_90 = incidents[incidents["incident_date"] > t - pd.Timedelta(days=WINDOW_90)]
+    out["incidents_ytd"] = _counted(incidents["incidents_ytd"])
     for level in range(1, 6):
-        out[f"incidents_90d_severity_{level}"] = _count(
-            last_90[last_90["severity_level"] == level], index
-        )
-    last_incident = incidents.groupby("student_id")["incident_date"].max().reindex(index)
-    out["days_since_last_incident"] = (t - last_incident).dt.days
-    weekly_incidents = [_count(_between(incidents, "incident_date", a, b), index) for a, b in weeks]
+        out[f"incidents_90d_severity_{level}"] = _counted(incidents[f"severity_{level}_90d"])
+    out["days_since_last_incident"] = (t - pd.to_datetime(incidents["last_incident"])).dt.days
+    weekly_incidents = [_counted(incidents[f"incidents_w{k}"]) for k in weeks]
 
     out["overage_years"] = _overage(students, start)
     enrolled = pd.to_datetime(students["enrollment_date"])
     out["mid_year_entry"] = (enrolled > start + pd.Timedelta(days=MID_YEAR_GRACE)).astype(float)
-    out["weeks_of_data"], out["data_quality"] = _coverage(
-        ytd_days, calendar, enrolled, start, index
+    out["weeks_of_data"] = _counted(attendance["weeks_of_data"])
+    out["data_quality"] = _data_quality(
+        _counted(attendance["days_ytd"]), records.school_days, enrolled, start
     )
 
-    weekly_gpa = [gpa_at[k] for k in range(WEEKS)]
+    weekly_gpa = [gpa[f"w{k}"] for k in weeks]
     trends = [_slope(weekly_attendance), _slope(weekly_gpa), _slope(weekly_incidents)]
+    return _documents(ids, out, weekly_attendance, weekly_gpa, weekly_incidents, trends)
 
-    # Assemble the JSON documents from plain arrays: indexing pandas per student is slow.
-    named = out[list(FEATURE_NAMES)].to_numpy(dtype=float)
+
+def _documents(ids, out, weekly_attendance, weekly_gpa, weekly_incidents, trends) -> pd.DataFrame:
+    """The rows to store. The numbers become JSON values column by column, as plain Python
+    floats: going through pandas or numpy student by student is several times slower."""
+    features = [_json_values(out[name]) for name in FEATURE_NAMES]
     lists = {
-        "attendance": (np.column_stack([w.to_numpy(dtype=float) for w in weekly_attendance]), 4),
-        "academic": (np.column_stack([w.to_numpy(dtype=float) for w in weekly_gpa]), 3),
-        "behavioral": (np.column_stack([w.to_numpy(dtype=float) for w in weekly_incidents]), 4),
-        "trends": (np.column_stack([t.to_numpy(dtype=float) for t in trends]), 4),
+        "attendance": [_json_values(w) for w in weekly_attendance],
+        "academic": [_json_values(w, 3) for w in weekly_gpa],
+        "behavioral": [_json_values(w) for w in weekly_incidents],
+        "trends": [_json_values(t) for t in trends],
     }
     rows = []
-    for position, student_id in enumerate(ids):
-        features = dict(zip(FEATURE_NAMES, map(_json, named[position]), strict=True))
-        vector = {
-            key: [_json(v, digits) for v in values[position]]
-            for key, (values, digits) in lists.items()
-        }
+    weekly_lists = (zip(*values, strict=True) for values in lists.values())
+    per_student = zip(ids, zip(*features, strict=True), *weekly_lists, strict=True)
+    for student_id, values, *weekly in per_student:
+        named = dict(zip(FEATURE_NAMES, values, strict=True))
+        vector = {key: list(v) for key, v in zip(lists, weekly, strict=True)}
         vector["metadata"] = {
-            "weeks_of_data": features["weeks_of_data"],
-            "data_quality": features["data_quality"],
+            "weeks_of_data": named["weeks_of_data"],
+            "data_quality": named["data_quality"],
         }
-        vector["features"] = features
+        vector["features"] = named
         rows.append(
             (
                 student_id,
-                features["attendance_rate_ytd"],
-                features["gpa_current"],
-                features["incidents_ytd"],
+                named["attendance_rate_ytd"],
+                named["gpa_current"],
+                named["incidents_ytd"],
                 vector,
             )
         )
@@ -184,47 +234,43 @@ def compute(as_of: dt.date, records: Records, year_start: dt.date) -> pd.DataFra
 
 
 # --- helpers -------------------------------------------------------------------------------------
-def _coded(frame: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
-    """The frame with student_id replaced by the student's position in `ids`."""
+def _by_position(frame: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
+    """The per-student rows, indexed by the student's position in `ids`; NaN rows for students
+    the reader returned nothing for."""
     positions = ids.get_indexer(frame["student_id"])
-    return frame.assign(student_id=positions)[positions >= 0]
+    frame = frame[positions >= 0].set_axis(positions[positions >= 0])
+    return frame.reindex(range(len(ids)))
 
 
-def _cut(frame: pd.DataFrame, column: str, first: pd.Timestamp, last: pd.Timestamp):
-    dates = pd.to_datetime(frame[column])
-    frame = frame.assign(**{column: dates})
-    return frame[(dates >= first) & (dates <= last)]
+def _counted(values: pd.Series) -> pd.Series:
+    """A count of events: 0 where the student has none (no row)."""
+    return values.fillna(0).astype(float)
 
 
-def _between(frame, column, first, last):
-    return frame[(frame[column] >= first) & (frame[column] <= last)]
+def _rate(attendance: pd.DataFrame, window: str) -> pd.Series:
+    """Attended records / all records; NaN without a record (missing is missing)."""
+    records = attendance[f"records_{window}"].astype(float)
+    return attendance[f"attended_{window}"].astype(float) / records.where(records > 0)
 
 
-def _count(frame: pd.DataFrame, index) -> pd.Series:
-    return frame.groupby("student_id").size().reindex(index, fill_value=0).astype(float)
-
-
-def _rate(days: pd.DataFrame, index) -> pd.Series:
-    """Attended records / all records; NaN where the student has no record (missing is missing)."""
-    sums = days.groupby("student_id")[["attended", "records"]].sum().reindex(index)
-    return sums["attended"] / sums["records"]
-
-
-def _absent_day(days: pd.DataFrame) -> pd.Series:
-    """A day missed: at least half of the day's records are absent or excused."""
-    return (days["absent"] + days["excused"]) * 2 >= days["records"]
-
-
-def _longest_streak(days: pd.DataFrame, calendar: np.ndarray, index) -> pd.Series:
+def _longest_streak(missed_days: pd.Series, school_days: list[dt.date]) -> pd.Series:
     """Most consecutive school days missed (a school day without a record breaks a streak)."""
-    missed = days[_absent_day(days)][["student_id", "date"]]
-    if missed.empty:
-        return pd.Series(0.0, index=index)
-    position = np.searchsorted(calendar, missed["date"].to_numpy())
-    missed = missed.assign(position=position).sort_values(["student_id", "position"])
-    run = missed["position"] - missed.groupby("student_id").cumcount()
-    lengths = missed.groupby(["student_id", run]).size()
-    return lengths.groupby(level="student_id").max().reindex(index, fill_value=0).astype(float)
+    texts = missed_days.dropna().astype(str)
+    texts = texts[texts != ""]
+    longest = pd.Series(0.0, index=missed_days.index)
+    if texts.empty:
+        return longest
+    dates = np.array(" ".join(texts).split(), dtype="datetime64[D]")
+    owner = np.repeat(texts.index.to_numpy(), texts.str.count(" ").to_numpy() + 1)
+    position = np.searchsorted(np.array(sorted(school_days), dtype="datetime64[D]"), dates)
+    order = np.lexsort((position, owner))
+    owner, position = owner[order], position[order]
+    # A run starts at a student's first missed day and after every school day not missed.
+    starts = np.ones(len(position), dtype=bool)
+    starts[1:] = (owner[1:] != owner[:-1]) | (position[1:] != position[:-1] + 1)
+    lengths = np.bincount(np.cumsum(starts) - 1)
+    runs = pd.Series(lengths, index=owner[starts]).groupby(level=0).max()
+    return runs.reindex(missed_days.index, fill_value=0).astype(float)
 
 
 def _points(average: pd.Series) -> pd.Series:
@@ -237,12 +283,24 @@ def _points(average: pd.Series) -> pd.Series:
     )
 
 
-def _gpa(grades: pd.DataFrame, index) -> tuple[pd.Series, pd.Series]:
-    """(GPA per student, average per student and course) from the grades given."""
-    graded = grades.dropna(subset=["grade_value"])
-    averages = graded.groupby(["student_id", "course_id"])["grade_value"].mean()
-    gpa = _points(averages).groupby(level="student_id").mean().reindex(index)
-    return gpa, averages
+def _grades(grades: pd.DataFrame, ids: pd.Index, windows: Windows):
+    """(GPA per student as of each of `windows.gpa_cutoffs`, one column each; the course averages
+    as of T, indexed by student position; the grades of 0 in the last 30 days per student)."""
+    positions = ids.get_indexer(grades["student_id"])
+    grades = grades[positions >= 0].set_axis(positions[positions >= 0])
+    index = range(len(ids))
+    gpa = pd.DataFrame(index=index)
+    averages = pd.Series(dtype=float)
+    for key in windows.gpa_cutoffs:
+        graded = grades[grades[f"graded_{key}"] > 0]
+        # One division of two exact integers: the exact mean, rounded once, so that grades
+        # averaging exactly 80 make a B (summing floats could give 79.99999999999999).
+        course_averages = graded[f"value_{key}"] / (graded[f"graded_{key}"] * GRADE_UNITS)
+        gpa[key] = _points(course_averages).groupby(level=0).mean().reindex(index)
+        if key == f"w{WEEKS}":
+            averages = course_averages
+    zeros = grades["zeros_30d"].groupby(level=0).sum().reindex(index, fill_value=0).astype(float)
+    return gpa, averages, zeros
 
 
 def _overage(students: pd.DataFrame, year_start: pd.Timestamp) -> pd.Series:
@@ -252,21 +310,15 @@ def _overage(students: pd.DataFrame, year_start: pd.Timestamp) -> pd.Series:
     return (age - (students["grade_level"].astype(float) + 5)).round(2)
 
 
-def _coverage(ytd_days, calendar, enrolled, year_start, index) -> tuple[pd.Series, pd.Series]:
-    """(weeks with any attendance record this year, recorded school days / expected ones)."""
-    weeks = (
-        ytd_days.assign(week=ytd_days["date"].dt.to_period("W"))
-        .groupby("student_id")["week"]
-        .nunique()
-    )
-    recorded = ytd_days.groupby("student_id").size().reindex(index, fill_value=0)
-    school_days = pd.to_datetime(pd.Series(calendar))
-    school_days = school_days[school_days >= year_start].to_numpy()
+def _data_quality(recorded, school_days, enrolled, year_start) -> pd.Series:
+    """Recorded school days / the school days since the later of the year's start and
+    enrollment; NaN before the first school day."""
+    days = pd.to_datetime(pd.Series(school_days, dtype=object)).to_numpy(dtype="datetime64[ns]")
+    days = np.sort(days[days >= year_start.to_datetime64()])
     since = enrolled.where(enrolled > year_start, year_start).fillna(year_start)
-    expected = len(school_days) - np.searchsorted(school_days, since.to_numpy())
-    expected = pd.Series(expected, index=index).astype(float)
-    quality = (recorded / expected.where(expected > 0)).clip(upper=1.0)
-    return weeks.reindex(index, fill_value=0).astype(float), quality
+    expected = len(days) - np.searchsorted(days, since.to_numpy(dtype="datetime64[ns]"))
+    expected = pd.Series(expected, index=recorded.index).astype(float)
+    return (recorded / expected.where(expected > 0)).clip(upper=1.0)
 
 
 def _slope(weekly: list[pd.Series]) -> pd.Series:
@@ -285,6 +337,6 @@ def _slope(weekly: list[pd.Series]) -> pd.Series:
     return pd.Series(np.where(n >= 2, slope, np.nan), index=weekly[0].index)
 
 
-def _json(value: float, digits: int = 4) -> float | None:
-    """A number for JSON: None for missing (NaN), else a plain float, rounded."""
-    return None if value != value else round(float(value), digits)
+def _json_values(values: pd.Series, digits: int = 4) -> list[float | None]:
+    """Numbers for JSON: None for missing (NaN), else plain floats, rounded."""
+    return [None if v != v else round(v, digits) for v in values.to_numpy(dtype=float).tolist()]

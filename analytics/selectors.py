@@ -1,9 +1,13 @@
-"""Reads for the weekly features: who is in the cohort on a date."""
+"""Reads for the weekly features: who is in the cohort on a date, the district's school days,
+and each chunk's records summed per student over T's windows (analytics.features.Windows)."""
 
 import datetime as dt
+import io
 
+import pandas as pd
 from django.db import connection
 
+from analytics import features
 from records.models import StudentOutcome
 
 _TERMINAL = tuple(sorted(str(t) for t in StudentOutcome.TERMINAL))
@@ -35,3 +39,205 @@ def cohort_ids(*, as_of: dt.date) -> list[str]:
 def last_completed_week(today: dt.date) -> dt.date:
     """The Sunday that ends the last completed school week: today if it is Sunday."""
     return today - dt.timedelta(days=(today.weekday() + 1) % 7)
+
+
+# The distinct dates from first to last, one index probe each (idx_attendance_date_status, which
+# leads with the date): a loose index scan, milliseconds where a DISTINCT would read every row.
+_SCHOOL_DAYS_SQL = """
+WITH RECURSIVE school_days(day) AS (
+    SELECT MIN(date) FROM attendance_records WHERE date >= %(first)s AND date <= %(last)s
+    UNION ALL
+    SELECT (SELECT MIN(date) FROM attendance_records WHERE date > day AND date <= %(last)s)
+    FROM school_days WHERE day IS NOT NULL
+)
+SELECT day FROM school_days WHERE day IS NOT NULL
+"""
+
+
+def school_days(*, first: dt.date, last: dt.date) -> list[dt.date]:
+    """The district's school days from `first` to `last`: the days on which any student has an
+    attendance record (holidays and weekends have none)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_SCHOOL_DAYS_SQL, {"first": first, "last": last})
+        return [_date(row[0]) for row in cursor.fetchall()]
+
+
+def _date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+# --- a chunk's records, summed per student over T's windows ---------------------------------------
+# One statement per kind of record and chunk. Each reads its table through the index that leads
+# with student_id (idx_attendance_student_date, idx_grades_student_course,
+# idx_discipline_student_date), as a range scan from the chunk's first to its last id (the
+# chunks of `cohort_ids` are ranges of it): the rows come out ordered by student, so PostgreSQL
+# sums them as they stream, without sorting. The IN list keeps exactly the chunk's students.
+# Every date is a parameter (analytics.features.Windows); CASE WHEN rather than FILTER, and only
+# the day number differs between PostgreSQL and SQLite.
+
+# Monday-to-Sunday weeks, numbered from Monday 2000-01-03; and a text aggregate of dates.
+_DIALECT = {
+    "postgresql": {
+        "week": "(date - DATE '2000-01-03') / 7",
+        "dates": "string_agg(CAST({date} AS TEXT), ' ')",
+    },
+    "sqlite": {
+        "week": "CAST((julianday(date) - julianday('2000-01-03')) / 7 AS INTEGER)",
+        "dates": "group_concat({date}, ' ')",
+    },
+}
+
+# Attendance, summed per student and day (`days`), then per student over each window; the
+# year's missed days come as text (dates separated by spaces; a few % of days) for the streaks.
+# A status is one of four (a CHECK constraint): attended = present + tardy = all but absent and
+# excused.
+_ATTENDANCE_SQL = """
+WITH days AS (
+    SELECT student_id, date, COUNT(*) AS records,
+           SUM(CASE WHEN status = 'absent' THEN 1 ELSE 0 END) AS absent,
+           SUM(CASE WHEN status = 'excused' THEN 1 ELSE 0 END) AS excused,
+           MAX(CASE WHEN status = 'tardy' THEN 1 ELSE 0 END) AS tardy
+    FROM attendance_records
+    WHERE student_id >= %(first_id)s AND student_id <= %(last_id)s AND student_id IN ({ids})
+      AND date >= %(first_day)s AND date <= %(as_of)s
+    GROUP BY student_id, date
+), marked AS (
+    SELECT student_id, date, records, records - absent - excused AS attended, tardy,
+           {week} AS week,
+           CASE WHEN (absent + excused) * 2 >= records THEN 1 ELSE 0 END AS missed,
+           CASE WHEN (absent + excused) * 2 >= records AND excused >= absent
+                THEN 1 ELSE 0 END AS missed_excused
+    FROM days
+)
+SELECT student_id,
+       SUM(CASE WHEN date >= %(year_start)s THEN records ELSE 0 END) AS records_ytd,
+       SUM(CASE WHEN date >= %(year_start)s THEN attended ELSE 0 END) AS attended_ytd,
+       SUM(CASE WHEN date >= %(last_30)s THEN records ELSE 0 END) AS records_30d,
+       SUM(CASE WHEN date >= %(last_30)s THEN attended ELSE 0 END) AS attended_30d,
+       SUM(CASE WHEN date >= %(last_30)s THEN missed ELSE 0 END) AS absences_30d,
+       SUM(CASE WHEN date >= %(last_30)s THEN missed_excused ELSE 0 END)
+           AS excused_absences_30d,
+       SUM(CASE WHEN date >= %(last_30)s THEN tardy ELSE 0 END) AS tardies_30d,{weeks},
+       SUM(CASE WHEN date >= %(year_start)s THEN 1 ELSE 0 END) AS days_ytd,
+       COUNT(DISTINCT CASE WHEN date >= %(year_start)s THEN week END) AS weeks_of_data,
+       {missed_days} AS missed_days
+FROM marked
+GROUP BY student_id
+"""
+_ATTENDANCE_WEEK = """
+           SUM(CASE WHEN date BETWEEN %(w{k}_first)s AND %(w{k}_last)s THEN records ELSE 0 END)
+               AS records_w{k},
+           SUM(CASE WHEN date BETWEEN %(w{k}_first)s AND %(w{k}_last)s THEN attended ELSE 0 END)
+               AS attended_w{k}"""
+
+# Grades: per student and course, the sum (in whole GRADE_UNITS, exact) and count of the year's
+# grades up to each GPA cut-off day. NULL grades are neither summed nor counted.
+_GRADES_SQL = """
+SELECT student_id, course_id, {cutoffs},
+       SUM(CASE WHEN submission_date >= %(last_30)s AND grade_value = 0 THEN 1 ELSE 0 END)
+           AS zeros_30d
+FROM (
+    SELECT student_id, course_id, submission_date, grade_value,
+           CAST(ROUND(CAST(grade_value AS DOUBLE PRECISION) * {units}) AS BIGINT) AS units
+    FROM grades
+    WHERE student_id >= %(first_id)s AND student_id <= %(last_id)s AND student_id IN ({ids})
+      AND submission_date >= %(year_start)s
+      AND submission_date <= %(as_of)s AND grade_value IS NOT NULL
+) graded
+GROUP BY student_id, course_id
+"""
+_GRADES_CUTOFF = """
+       SUM(CASE WHEN submission_date <= %(gpa_{key})s THEN units ELSE 0 END) AS value_{key},
+       SUM(CASE WHEN submission_date <= %(gpa_{key})s THEN 1 ELSE 0 END) AS graded_{key}"""
+
+_INCIDENTS_SQL = """
+SELECT student_id,{severities},{weeks},
+       SUM(CASE WHEN incident_date >= %(year_start)s THEN 1 ELSE 0 END) AS incidents_ytd,
+       MAX(incident_date) AS last_incident
+FROM discipline_incidents
+WHERE student_id >= %(first_id)s AND student_id <= %(last_id)s AND student_id IN ({ids})
+  AND incident_date >= %(incidents_from)s
+  AND incident_date <= %(as_of)s
+GROUP BY student_id
+"""
+_INCIDENTS_SEVERITY = """
+       SUM(CASE WHEN incident_date >= %(last_90)s AND severity_level = {level} THEN 1 ELSE 0 END)
+           AS severity_{level}_90d"""
+_INCIDENTS_WEEK = """
+       SUM(CASE WHEN incident_date BETWEEN %(w{k}_first)s AND %(w{k}_last)s THEN 1 ELSE 0 END)
+           AS incidents_w{k}"""
+
+_STUDENTS_SQL = """
+SELECT id AS student_id, date_of_birth, grade_level, enrollment_date FROM students
+WHERE id IN ({ids})
+"""
+
+
+def chunk_records(
+    *, windows: features.Windows, student_ids: list[str], school_days: list[dt.date]
+) -> features.Records:
+    """These students' records summed per student (per student and course for grades) over the
+    windows of T: one statement per kind of record, nothing dated after T read."""
+    params: dict = {f"id{i}": student_id for i, student_id in enumerate(student_ids)}
+    ids = ", ".join(f"%({name})s" for name in params)
+    params |= {
+        "first_id": min(student_ids),
+        "last_id": max(student_ids),
+        "as_of": windows.as_of,
+        "year_start": windows.year_start,
+        "first_day": windows.first_day,
+        "last_30": windows.last_30,
+        "last_90": windows.last_90,
+        "incidents_from": windows.incidents_from,
+    }
+    for k, (first, last) in enumerate(windows.weeks, start=1):
+        params |= {f"w{k}_first": first, f"w{k}_last": last}
+    for key, day in windows.gpa_cutoffs.items():
+        params[f"gpa_{key}"] = day
+    weeks = range(1, len(windows.weeks) + 1)
+    dialect = _DIALECT[connection.vendor]
+
+    attendance = _ATTENDANCE_SQL.format(
+        ids=ids,
+        week=dialect["week"],
+        missed_days=dialect["dates"].format(
+            date="CASE WHEN date >= %(year_start)s AND missed = 1 THEN date END"
+        ),
+        weeks=",".join(_ATTENDANCE_WEEK.format(k=k) for k in weeks),
+    )
+    grades = _GRADES_SQL.format(
+        ids=ids,
+        units=features.GRADE_UNITS,
+        cutoffs=",".join(_GRADES_CUTOFF.format(key=key) for key in windows.gpa_cutoffs),
+    )
+    incidents = _INCIDENTS_SQL.format(
+        ids=ids,
+        severities=",".join(_INCIDENTS_SEVERITY.format(level=level) for level in range(1, 6)),
+        weeks=",".join(_INCIDENTS_WEEK.format(k=k) for k in weeks),
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Compiling these statements (JIT) costs more than it saves: 0.3-0.9 s a chunk.
+            cursor.execute("SET LOCAL jit = off")
+    return features.Records(
+        students=_frame(_STUDENTS_SQL.format(ids=ids), params),
+        attendance=_frame(attendance, params),
+        grades=_frame(grades, params),
+        incidents=_frame(incidents, params),
+        school_days=school_days,
+    )
+
+
+def _frame(sql: str, params: dict) -> pd.DataFrame:
+    """Run a query into a DataFrame: through COPY on PostgreSQL (faster than fetching rows),
+    through the cursor on SQLite."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            query = cursor.cursor.mogrify(sql, params).decode()
+            buffer = io.StringIO()
+            cursor.cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)", buffer)
+            buffer.seek(0)
+            return pd.read_csv(buffer, dtype={"student_id": str, "course_id": str})
+        cursor.execute(sql, params)
+        columns = [c[0] for c in cursor.description]
+        return pd.DataFrame(cursor.fetchall(), columns=columns)

@@ -5,82 +5,41 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import pandas as pd
 from django.db import connection, transaction
 
-from analytics import features
+from analytics import features, selectors
 from analytics.models import StudentFeatures
 from analytics.selectors import COHORT_CONDITION, cohort_ids, cohort_params
 
 CHUNK_SIZE = 5000
-
-# One query per kind of record and chunk of students; each probes the (student_id, date) index
-# of its table: idx_attendance_student_date, idx_grades_student_course,
-# idx_discipline_student_date. Attendance arrives already summed per student and day.
-_DAYS_SQL = """
-SELECT student_id, date, COUNT(*) AS records,
-       SUM(CASE WHEN status IN ('present', 'tardy') THEN 1 ELSE 0 END) AS attended,
-       SUM(CASE WHEN status = 'absent' THEN 1 ELSE 0 END) AS absent,
-       SUM(CASE WHEN status = 'excused' THEN 1 ELSE 0 END) AS excused,
-       SUM(CASE WHEN status = 'tardy' THEN 1 ELSE 0 END) AS tardy
-FROM attendance_records
-WHERE student_id IN ({ids}) AND date >= %s AND date <= %s
-GROUP BY student_id, date
-"""
-_GRADES_SQL = """
-SELECT student_id, course_id, submission_date, grade_value FROM grades
-WHERE student_id IN ({ids}) AND submission_date >= %s AND submission_date <= %s
-"""
-_INCIDENTS_SQL = """
-SELECT student_id, incident_date, severity_level FROM discipline_incidents
-WHERE student_id IN ({ids}) AND incident_date >= %s AND incident_date <= %s
-"""
-_STUDENTS_SQL = """
-SELECT id AS student_id, date_of_birth, grade_level, enrollment_date FROM students
-WHERE id IN ({ids})
-"""
-
-
-def _frame(sql: str, params: list) -> pd.DataFrame:
-    """Run a query into a DataFrame: through COPY on PostgreSQL (several times faster than
-    fetching rows), through the cursor on SQLite."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            query = cursor.cursor.mogrify(sql, params).decode()
-            buffer = io.StringIO()
-            cursor.cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)", buffer)
-            buffer.seek(0)
-            return pd.read_csv(buffer, dtype={"student_id": str, "course_id": str})
-        cursor.execute(sql, params)
-        columns = [c[0] for c in cursor.description]
-        return pd.DataFrame(cursor.fetchall(), columns=columns)
-
-
-def _read_chunk(as_of: dt.date, student_ids: list[str], year_start: dt.date) -> features.Records:
-    ids = ", ".join(["%s"] * len(student_ids))
-    first_day = year_start - dt.timedelta(days=7 * features.WEEKS)
-    first_incident = as_of - dt.timedelta(days=features.LOOKBACK_INCIDENTS - 1)
-    return features.Records(
-        students=_frame(_STUDENTS_SQL.format(ids=ids), student_ids),
-        days=_frame(_DAYS_SQL.format(ids=ids), [*student_ids, first_day, as_of]),
-        grades=_frame(_GRADES_SQL.format(ids=ids), [*student_ids, year_start, as_of]),
-        incidents=_frame(_INCIDENTS_SQL.format(ids=ids), [*student_ids, first_incident, as_of]),
-    )
+WORKERS = 2  # chunks computed at once by features_compute (PostgreSQL)
 
 
 @transaction.atomic
-def features_compute_chunk(*, as_of: dt.date, student_ids: list[str]) -> int:
+def features_compute_chunk(
+    *, as_of: dt.date, student_ids: list[str], school_days: list[dt.date] | None = None
+) -> int:
     """Compute T's rows for these students and replace theirs; return the rows written.
 
-    Atomic: a chunk's rows for T are replaced all at once or not at all. Idempotent: running it
-    again writes the same rows. Leakage-free: nothing dated after T is read.
+    Steps: the district's school days of the year up to T (unless given: they are the same for
+    every chunk of T); these students' records summed per student in SQL (one statement per kind
+    of record); the features from those sums (analytics/features.py); the chunk's rows for T
+    replaced. Atomic: a chunk's rows for T are replaced all at once or not at all. Idempotent:
+    running it again writes the same rows. Leakage-free: nothing dated after T is read.
     """
     if not student_ids:
         return 0
-    year_start = features.school_year_start(as_of)
-    rows = features.compute(as_of, _read_chunk(as_of, student_ids, year_start), year_start)
+    windows = features.Windows(as_of)
+    if school_days is None:
+        school_days = selectors.school_days(first=windows.year_start, last=as_of)
+    records = selectors.chunk_records(
+        windows=windows, student_ids=student_ids, school_days=school_days
+    )
+    rows = features.compute(windows, records)
     StudentFeatures.objects.filter(feature_date=as_of, student_id__in=student_ids).delete()
     _insert(as_of, rows)
     return len(rows)
@@ -146,21 +105,54 @@ def features_compute(
     *,
     as_of: dt.date,
     chunk_size: int = CHUNK_SIZE,
+    workers: int = WORKERS,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Compute and store the feature rows of T's whole cohort, in-process, chunk by chunk.
 
-    Steps: find the cohort (one query); for each chunk of students, read their records with one
-    query per kind, compute (pandas), replace their rows for T (one transaction per chunk);
-    finally delete T's rows of students who are not in the cohort. The Celery task
-    analytics.tasks.compute_weekly_features runs the same chunks in parallel on workers.
-    Idempotent; a failure leaves every other date's rows untouched and can simply be rerun.
+    Steps: find the cohort (one query) and the year's school days (one query); for each chunk of
+    students, sum their records per student with one query per kind, compute (pandas), replace
+    their rows for T (one transaction per chunk); finally delete T's rows of students who are
+    not in the cohort. On PostgreSQL `workers` chunks run at once, each in its own thread and
+    connection: while the database sums one chunk, Python computes and writes another. On SQLite,
+    or inside the caller's transaction (whose rows other connections cannot see), chunks run one
+    at a time in this thread. The Celery task analytics.tasks.compute_weekly_features runs the
+    same chunks on workers. Idempotent; a failure leaves every other date's rows untouched and
+    can simply be rerun.
     """
     ids = cohort_ids(as_of=as_of)
+    days = selectors.school_days(first=features.school_year_start(as_of), last=as_of)
+
+    def compute_chunk(chunk: list[str]) -> int:
+        return features_compute_chunk(as_of=as_of, student_ids=chunk, school_days=days)
+
     written = 0
-    for chunk in chunks(ids, chunk_size):
-        written += features_compute_chunk(as_of=as_of, student_ids=chunk)
+    for count in _each(compute_chunk, chunks(ids, chunk_size), workers):
+        written += count
         if progress:
             progress(written, len(ids))
     features_prune(as_of=as_of)
     return written
+
+
+def _each(function: Callable, items: list, workers: int) -> Iterator:
+    """function(item) for each item, yielded as they finish: in `workers` threads where the
+    database allows it (PostgreSQL, outside a transaction), else one by one in this thread."""
+    if workers < 2 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield from map(function, items)
+        return
+
+    def run(item):
+        try:
+            return function(item)
+        finally:
+            connection.close()  # the thread's own connection (Django's are per thread)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(run, item) for item in items]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:  # after a failure, start no other chunk
+                future.cancel()

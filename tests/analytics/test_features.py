@@ -1,4 +1,6 @@
-"""Hand-made cases with known answers for every feature (analytics/features.py, no database).
+"""Hand-made cases with known answers for every feature, through the database: the SQL sums
+(analytics/selectors.py) and the pandas (analytics/features.py) together, on SQLite and
+PostgreSQL alike (the suite runs on both).
 
 As of Sunday 2025-10-05 (school year from 2025-08-01). The four weeks, oldest first:
 Sep 8-14, Sep 15-21, Sep 22-28, Sep 29-Oct 5. Labor Day (Sep 1) has no records.
@@ -9,86 +11,98 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from analytics.features import FEATURE_NAMES, Records, compute, school_year_start
+from analytics.features import FEATURE_NAMES, Windows, compute, school_year_start
+from analytics.models import StudentFeatures
+from analytics.selectors import chunk_records, cohort_ids, school_days
+from analytics.services import features_compute
+from tests.records.factories import (
+    AttendanceRecordFactory,
+    DisciplineIncidentFactory,
+    GradeFactory,
+)
+from tests.students.factories import StudentFactory
 
+pytestmark = pytest.mark.django_db
 T = dt.date(2025, 10, 5)
-START = dt.date(2025, 8, 1)
 
 
 def _weekdays(first: str, last: str) -> list[str]:
     return [d.date().isoformat() for d in pd.bdate_range(first, last)]
 
 
-def _days(student, statuses_by_date):
-    """Attendance summed per day as the reader gives it: {date: [status per period]}."""
-    rows = []
+def _attend(student, statuses_by_date):
+    """Attendance records: {date: [status per period]}; one status is a whole-day record."""
     for date, statuses in statuses_by_date.items():
-        rows.append(
-            {
-                "student_id": student,
-                "date": date,
-                "records": len(statuses),
-                "attended": sum(s in ("present", "tardy") for s in statuses),
-                "absent": statuses.count("absent"),
-                "excused": statuses.count("excused"),
-                "tardy": statuses.count("tardy"),
-            }
-        )
-    return rows
+        periods = [None] if len(statuses) == 1 else range(1, len(statuses) + 1)
+        for period, status in zip(periods, statuses, strict=True):
+            AttendanceRecordFactory(student=student, date=date, status=status, period=period)
 
 
-def _records(extra_after_t: bool = False) -> Records:
+def _grade(student, course, date, value):
+    GradeFactory(student=student, course_id=course, submission_date=date, grade_value=value)
+
+
+def _incident(student, date, severity):
+    DisciplineIncidentFactory(student=student, incident_date=date, severity_level=severity)
+
+
+@pytest.fixture
+def students():
+    """Students A, B and C, with their records up to T."""
+    a = StudentFactory(
+        date_of_birth=dt.date(2015, 3, 1), grade_level=5, enrollment_date=dt.date(2020, 8, 15)
+    )
+    b = StudentFactory(
+        date_of_birth=dt.date(2008, 1, 1), grade_level=11, enrollment_date=dt.date(2025, 9, 29)
+    )
+    c = StudentFactory(
+        date_of_birth=dt.date(2012, 6, 1), grade_level=7, enrollment_date=dt.date(2025, 8, 1)
+    )
     a_days = {d: ["present"] for d in _weekdays("2025-09-08", "2025-10-03")}
     a_days["2025-09-15"] = ["absent"]
     a_days["2025-09-16"] = ["excused"]
     a_days["2025-09-22"] = ["tardy"]
     for d in ("2025-10-01", "2025-10-02", "2025-10-03"):
         a_days[d] = ["absent"]
-    b_days = {
-        "2025-09-29": ["excused", "excused"],
-        "2025-09-30": ["absent", "present"],
-        "2025-10-01": ["present", "present"],
-    }
-    days = _days("A", a_days) + _days("B", b_days)
-    grades = [
-        ("A", "MATH", "2025-09-10", 95.0),
-        ("A", "MATH", "2025-09-24", 85.0),
-        ("A", "ENG", "2025-09-12", 65.0),
-        ("A", "ENG", "2025-10-02", 0.0),
-    ]
-    incidents = [
-        ("A", "2025-09-10", 2),
-        ("A", "2025-10-03", 4),
-        ("A", "2025-10-05", 1),
-        ("C", "2025-05-01", 3),
-    ]
-    if extra_after_t:
-        days += _days("A", {"2025-10-06": ["absent"]}) + _days("C", {"2025-10-07": ["present"]})
-        grades += [("A", "ENG", "2025-10-07", 100.0), ("C", "SCI", "2025-10-06", 10.0)]
-        incidents += [("A", "2025-10-06", 5)]
-    return Records(
-        students=pd.DataFrame(
-            [
-                ("A", "2015-03-01", 5, "2020-08-15"),
-                ("B", "2008-01-01", 11, "2025-09-29"),
-                ("C", "2012-06-01", 7, "2025-08-01"),
-            ],
-            columns=["student_id", "date_of_birth", "grade_level", "enrollment_date"],
-        ),
-        days=pd.DataFrame(days),
-        grades=pd.DataFrame(
-            grades, columns=["student_id", "course_id", "submission_date", "grade_value"]
-        ),
-        incidents=pd.DataFrame(
-            incidents, columns=["student_id", "incident_date", "severity_level"]
-        ),
+    _attend(a, a_days)
+    _attend(
+        b,
+        {
+            "2025-09-29": ["excused", "excused"],
+            "2025-09-30": ["absent", "present"],
+            "2025-10-01": ["present", "present"],
+        },
     )
+    _grade(a, "MATH", "2025-09-10", 95.0)
+    _grade(a, "MATH", "2025-09-24", 85.0)
+    _grade(a, "ENG", "2025-09-12", 65.0)
+    _grade(a, "ENG", "2025-10-02", 0.0)
+    _incident(a, "2025-09-10", 2)
+    _incident(a, "2025-10-03", 4)
+    _incident(a, "2025-10-05", 1)
+    _incident(c, "2025-05-01", 3)
+    return {"A": a, "B": b, "C": c}
 
 
-@pytest.fixture(scope="module")
-def rows():
-    result = compute(T, _records(), START)
-    return {row.student_id: row for row in result.itertuples(index=False)}
+def _add_records_after_t(students):
+    a, c = students["A"], students["C"]
+    _attend(a, {"2025-10-06": ["absent"]})
+    _attend(c, {"2025-10-07": ["present"]})
+    _grade(a, "ENG", "2025-10-07", 100.0)
+    _grade(c, "SCI", "2025-10-06", 10.0)
+    _incident(a, "2025-10-06", 5)
+
+
+def _computed(students, as_of=T, **options):
+    """{letter: the student's stored row as of `as_of`}."""
+    features_compute(as_of=as_of, **options)
+    stored = {f.student_id: f for f in StudentFeatures.objects.filter(feature_date=as_of)}
+    return {letter: stored[student.pk] for letter, student in students.items()}
+
+
+@pytest.fixture
+def rows(students):
+    return _computed(students)
 
 
 def test_school_year_starts_on_august_first():
@@ -153,9 +167,8 @@ def test_gpa_changes_are_missing_without_grades_to_compare_with(rows):
     assert features["gpa_change_ytd"] is None  # no grade in the year's first 4 weeks
 
 
-def test_gpa_changes_over_six_weeks_and_the_year():
-    later = compute(dt.date(2025, 11, 9), _records(), START).set_index("student_id")
-    features = later.loc["A", "feature_vector"]["features"]
+def test_gpa_changes_over_six_weeks_and_the_year(students):
+    features = _computed(students, as_of=dt.date(2025, 11, 9))["A"].feature_vector["features"]
     assert features["gpa_change_6w"] == -0.5  # 2.5 on Sep 28, 2.0 on Nov 9
 
 
@@ -193,14 +206,27 @@ def test_data_quality_is_the_share_of_expected_school_days_recorded(rows):
     assert rows["B"].feature_vector["metadata"] == {"weeks_of_data": 1, "data_quality": 0.6}
 
 
-def test_records_dated_after_the_as_of_date_change_nothing():
-    plain = compute(T, _records(), START)
-    with_later = compute(T, _records(extra_after_t=True), START)
-    assert plain.to_dict("records") == with_later.to_dict("records")
+def _stored(row):
+    return (row.attendance_rate, row.gpa_current, row.discipline_incidents, row.feature_vector)
 
 
-def test_every_feature_is_in_every_vector(rows):
-    for row in rows.values():
+def test_records_dated_after_the_as_of_date_change_nothing(students, rows):
+    _add_records_after_t(students)
+    with_later = _computed(students)
+    assert {k: _stored(v) for k, v in rows.items()} == {
+        k: _stored(v) for k, v in with_later.items()
+    }
+
+
+def test_every_feature_is_in_every_vector(students):
+    # Computed, not stored: PostgreSQL's jsonb keeps the keys but not their order.
+    windows = Windows(T)
+    records = chunk_records(
+        windows=windows,
+        student_ids=cohort_ids(as_of=T),
+        school_days=school_days(first=windows.year_start, last=T),
+    )
+    for row in compute(windows, records).itertuples(index=False):
         assert tuple(row.feature_vector["features"]) == FEATURE_NAMES
         assert set(row.feature_vector) == {
             "attendance", "academic", "behavioral", "trends", "metadata", "features"
