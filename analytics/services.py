@@ -1,7 +1,6 @@
 """Computing and storing weekly feature rows: the bridge between the records and
 analytics/features.py (pure pandas)."""
 
-import csv
 import datetime as dt
 import io
 import json
@@ -17,6 +16,7 @@ from analytics.selectors import COHORT_CONDITION, cohort_ids, cohort_params
 
 CHUNK_SIZE = 5000
 WORKERS = 2  # chunks computed at once by features_compute (PostgreSQL)
+_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 @transaction.atomic
@@ -47,6 +47,8 @@ def features_compute_chunk(
 
 def _insert(as_of: dt.date, rows: pd.DataFrame) -> None:
     """Bulk-insert the rows: one COPY on PostgreSQL, batched INSERTs elsewhere."""
+    if rows.empty:
+        return
     if connection.vendor != "postgresql":
         StudentFeatures.objects.bulk_create(
             [
@@ -63,27 +65,32 @@ def _insert(as_of: dt.date, rows: pd.DataFrame) -> None:
             batch_size=2000,
         )
         return
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # COPY's text format: tab-separated, \N for NULL; JSON needs only its backslashes doubled.
     day = as_of.isoformat()
-    for row in rows.itertuples(index=False):
-        writer.writerow(
+    lines = [
+        "\t".join(
             (
                 row.student_id,
                 day,
-                row.attendance_rate,
-                row.gpa_current,
-                int(row.discipline_incidents),
-                json.dumps(row.feature_vector, separators=(",", ":")),
+                _copy_text(row.attendance_rate),
+                _copy_text(row.gpa_current),
+                str(int(row.discipline_incidents)),
+                _JSON.encode(row.feature_vector).replace("\\", "\\\\"),
             )
         )
-    buffer.seek(0)
+        for row in rows.itertuples(index=False)
+    ]
+    buffer = io.StringIO("\n".join(lines) + "\n")
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(
             "COPY student_features (student_id, feature_date, attendance_rate, gpa_current, "
-            "discipline_incidents, feature_vector) FROM STDIN WITH (FORMAT csv)",
+            "discipline_incidents, feature_vector) FROM STDIN",
             buffer,
         )
+
+
+def _copy_text(value: float | None) -> str:
+    return "\\N" if value is None else repr(value)
 
 
 def features_prune(*, as_of: dt.date) -> int:

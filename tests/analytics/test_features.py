@@ -231,3 +231,20 @@ def test_every_feature_is_in_every_vector(students):
         assert set(row.feature_vector) == {
             "attendance", "academic", "behavioral", "trends", "metadata", "features"
         }  # fmt: skip
+
+
+def test_grades_averaging_exactly_80_make_a_b(students):
+    # Summed as floats, 83.6 + 64.1 + 92.3 over 3 is 79.99999999999999: a C.
+    d = StudentFactory(grade_level=9, enrollment_date=dt.date(2025, 8, 18))
+    for day, value in (("2025-09-08", 83.6), ("2025-09-15", 64.1), ("2025-09-22", 92.3)):
+        _grade(d, "BIO", day, value)
+    row = _computed({"D": d})["D"]
+    assert row.gpa_current == 3.0
+    assert row.feature_vector["features"]["lowest_course_average"] == 80.0
+
+
+def test_school_days_are_the_districts_whichever_students_a_chunk_holds(students):
+    # Alone in its chunk, B still expects the 5 school days from Sep 29 on that A attended.
+    rows = _computed(students, chunk_size=1)
+    assert rows["B"].feature_vector["metadata"] == {"weeks_of_data": 1, "data_quality": 0.6}
+    assert rows["A"].feature_vector["features"]["longest_absence_streak"] == 3

@@ -128,3 +128,17 @@ def test_the_default_date_is_the_sunday_ending_the_last_completed_week():
     assert last_completed_week(dt.date(2025, 10, 8)) == T  # a Wednesday
     assert last_completed_week(T) == T  # a Sunday
     assert last_completed_week(dt.date(2025, 10, 11)) == T  # a Saturday
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chunks_computed_at_once_write_exactly_the_rows_of_one_at_a_time(small_district):
+    district_import(folder=small_district)
+    as_of = dt.date(2025, 9, 14)
+    features_compute(as_of=as_of, chunk_size=7, workers=1)
+    one_at_a_time = _vectors(as_of)
+    StudentFeatures.objects.all().delete()
+
+    features_compute(as_of=as_of, chunk_size=7, workers=3)
+
+    assert len(one_at_a_time) > 30
+    assert _vectors(as_of) == one_at_a_time
