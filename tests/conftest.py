@@ -15,7 +15,7 @@ from tests.records.factories import (
     ImportRunFactory,
     StudentOutcomeFactory,
 )
-from tests.students.factories import StudentFactory
+from tests.students.factories import AssignmentFactory, StudentFactory
 
 
 def pytest_report_header(config):
@@ -54,7 +54,8 @@ def small_district(tmp_path_factory):
 
 @pytest.fixture
 def one_of_everything():
-    """A student with one row of every kind that hangs off a student, and an import run."""
+    """A student with one row of every kind that hangs off a student (an assignment to a
+    counselor's caseload included), and an import run."""
     student = StudentFactory()
     AttendanceRecordFactory(student=student)
     GradeFactory(student=student)
@@ -62,5 +63,6 @@ def one_of_everything():
     StudentOutcomeFactory(student=student)
     StudentFeaturesFactory(student=student)
     TrainingFeedbackFactory(prediction__student=student)
+    AssignmentFactory(student=student)
     ImportRunFactory()
     return student
