@@ -62,14 +62,15 @@ def dashboard(request):
         ),
     }
     if rows is not None:
-        counts = dashboards.category_counts(rows)
+        scope = scope_key(request.user)
+        week_key = f"{scope}:{week.model.model_version}:{week.as_of}"
+        counts = dashboards.category_counts(rows, f"{week_key}:{query.cache_key()}")
         try:
             number = int(request.GET.get("page", 1))
         except ValueError:
             number = 1
         page = dashboards.page_of(rows, counts, query, number, PER_PAGE)
-        scope = scope_key(request.user)
-        histogram = dashboards.score_histogram(rows, f"{scope}:{week.as_of}", query)
+        histogram = dashboards.score_histogram(rows, week_key, query)
         weekly = dashboards.weekly_category_counts(week, students, everyone, query, scope)
         context.update(
             counts=counts,

@@ -286,7 +286,7 @@ def pages(cookies: dict[str, str]) -> dict[str, tuple[str, list[str]]]:
 def query_counts(cookies) -> dict[str, int]:
     counts = {}
     for name, (cookie, paths) in pages(cookies).items():
-        client = Client()
+        client = Client(HTTP_HOST="127.0.0.1")
         client.cookies["sessionid"] = cookie
         with CaptureQueriesContext(connection) as queries:
             assert client.get(paths[0]).status_code == 200
