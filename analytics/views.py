@@ -73,6 +73,7 @@ def dashboard(request):
         histogram = dashboards.score_histogram(rows, week_key, query)
         weekly = dashboards.weekly_category_counts(week, students, everyone, query, scope)
         context.update(
+            rows=[_row(p) for p in page.rows],
             counts=counts,
             total=sum(counts.values()),
             page=page,
@@ -94,6 +95,26 @@ def dashboard(request):
             ),
         )
     return render(request, "analytics/dashboard.html", context)
+
+
+def _row(p) -> dict:
+    """One dashboard line, formatted here: per-cell template filters cost more than the SQL."""
+    s = p.student
+    return {
+        "url": reverse("student_profile", args=[s.pk]),
+        "district_id": s.district_id,
+        "name": f"{s.last_name}, {s.first_name}",
+        "school": s.school or "",
+        "grade": s.grade_label,
+        "category": p.risk_category or "",
+        "category_label": p.get_risk_category_display() or "",
+        "score": "" if p.risk_score is None else f"{p.risk_score:.2f}",
+        "factors": [
+            f["factor"]
+            for f in (p.risk_factors or [])[: dashboards.TOP_FACTORS]
+            if isinstance(f, dict) and (f.get("weight") or 0) > 0
+        ],
+    }
 
 
 def _bin_colour(low: float) -> str:
