@@ -41,9 +41,12 @@ from students.models import Student
 CATEGORY_ORDER = (RiskCategory.CRITICAL, RiskCategory.HIGH, RiskCategory.MEDIUM, RiskCategory.LOW)
 FLAGGED = (RiskCategory.CRITICAL, RiskCategory.HIGH)
 HISTOGRAM_BINS = 10
-# How long the district-wide aggregates (histogram, weekly counts, attendance trends) are kept.
-# Their inputs change once a week, when scoring runs; the key names the model and week too.
-AGGREGATE_SECONDS = 300
+# How long the aggregates (category counts, histogram, weekly counts, attendance trends) are
+# kept. Their inputs change once a week, when scoring runs, and every key names the model and the
+# week, so a new run or a new model is never hidden; a re-scoring of the same week shows within
+# AGGREGATE_SECONDS. The listed rows themselves are always read live.
+AGGREGATE_SECONDS = 600
+PAST_WEEK_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -176,15 +179,21 @@ def factor_among_top(name: str) -> Q:
     return q
 
 
-def category_counts(rows: QuerySet[Prediction]) -> dict[str, int]:
-    """{category: count} in CATEGORY_ORDER, zeros included. One GROUP BY."""
-    found = dict(
-        rows.order_by()
-        .values_list("risk_category")
-        .annotate(n=Count("pk"))
-        .values_list("risk_category", "n")
-    )
-    return {str(c): found.get(c, 0) for c in CATEGORY_ORDER}
+def category_counts(rows: QuerySet[Prediction], key: str) -> dict[str, int]:
+    """{category: count} in CATEGORY_ORDER, zeros included. One GROUP BY, cached under `key`
+    (which names the scope, model, week and filters): at a whole district it reads the week's
+    100,000 rows."""
+
+    def compute():
+        found = dict(
+            rows.order_by()
+            .values_list("risk_category")
+            .annotate(n=Count("pk"))
+            .values_list("risk_category", "n")
+        )
+        return {str(c): found.get(c, 0) for c in CATEGORY_ORDER}
+
+    return _cached(f"counts:{key}", compute)
 
 
 @dataclass
@@ -288,9 +297,13 @@ def ordered_for_export(rows: QuerySet[Prediction], query: DashboardQuery):
     return _listed(rows).order_by(*order)
 
 
-def _cached(key: str, compute):
+def _key(readable: str) -> str:
     # The readable key may hold a school name and spaces; the cache gets a digest of it.
-    key = "dash:" + hashlib.sha256(key.encode()).hexdigest()
+    return "dash:" + hashlib.sha256(readable.encode()).hexdigest()
+
+
+def _cached(key: str, compute):
+    key = _key(key)
     value = cache.get(key)
     if value is None:
         value = compute()
@@ -328,27 +341,36 @@ def weekly_category_counts(
     scope_key: str,
     weeks: int = 8,
 ) -> list[tuple[dt.date, dict[str, int]]]:
-    """Category counts of each of the model's last `weeks` runs, oldest first. One GROUP BY over
-    (as_of, risk_category), the columns of idx_predictions_as_of_category."""
+    """Category counts of each of the model's last `weeks` runs, oldest first.
 
-    def compute():
-        since = week.as_of - dt.timedelta(weeks=weeks - 1)
+    A past run's counts do not change, so each week is cached on its own (a day for past weeks,
+    AGGREGATE_SECONDS for the latest) and one GROUP BY over (as_of, risk_category) computes only
+    the weeks missing from the cache: after the first request of a week, one week at most.
+    """
+    dates = [week.as_of - dt.timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+    keys = {
+        d: _key(f"week:{scope_key}:{week.model.model_version}:{d}:{query.cache_key()}")
+        for d in dates
+    }
+    found = cache.get_many(list(keys.values()))
+    missing = [d for d in dates if keys[d] not in found]
+    if missing:
         rows = Prediction.objects.filter(
-            model_version_id=week.model.model_version, as_of__gte=since, as_of__lte=week.as_of
+            model_version_id=week.model.model_version, as_of__in=missing
         )
         rows = for_students(rows, students, everyone).filter(query.student_filter())
-        found: dict[dt.date, dict[str, int]] = {}
+        fresh = {d: {str(c): 0 for c in CATEGORY_ORDER} for d in missing}
         for as_of, category, n in (
             rows.order_by()
             .values_list("as_of", "risk_category")
             .annotate(n=Count("pk"))
             .values_list("as_of", "risk_category", "n")
         ):
-            found.setdefault(as_of, {str(c): 0 for c in CATEGORY_ORDER})[category] = n
-        return sorted(found.items())
-
-    key = f"dash:weeks:{scope_key}:{week.model.model_version}:{week.as_of}:{query.cache_key()}"
-    return _cached(key, compute)
+            fresh[as_of][category] = n
+        for d, counts in fresh.items():
+            cache.set(keys[d], counts, AGGREGATE_SECONDS if d == week.as_of else PAST_WEEK_SECONDS)
+            found[keys[d]] = counts
+    return [(d, found[keys[d]]) for d in dates if any(found[keys[d]].values())]
 
 
 # --- Attendance trends ------------------------------------------------------------------------

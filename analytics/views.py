@@ -62,16 +62,18 @@ def dashboard(request):
         ),
     }
     if rows is not None:
-        counts = dashboards.category_counts(rows)
+        scope = scope_key(request.user)
+        week_key = f"{scope}:{week.model.model_version}:{week.as_of}"
+        counts = dashboards.category_counts(rows, f"{week_key}:{query.cache_key()}")
         try:
             number = int(request.GET.get("page", 1))
         except ValueError:
             number = 1
         page = dashboards.page_of(rows, counts, query, number, PER_PAGE)
-        scope = scope_key(request.user)
-        histogram = dashboards.score_histogram(rows, f"{scope}:{week.as_of}", query)
+        histogram = dashboards.score_histogram(rows, week_key, query)
         weekly = dashboards.weekly_category_counts(week, students, everyone, query, scope)
         context.update(
+            rows=[_row(p) for p in page.rows],
             counts=counts,
             total=sum(counts.values()),
             page=page,
@@ -93,6 +95,26 @@ def dashboard(request):
             ),
         )
     return render(request, "analytics/dashboard.html", context)
+
+
+def _row(p) -> dict:
+    """One dashboard line, formatted here: per-cell template filters cost more than the SQL."""
+    s = p.student
+    return {
+        "url": reverse("student_profile", args=[s.pk]),
+        "district_id": s.district_id,
+        "name": f"{s.last_name}, {s.first_name}",
+        "school": s.school or "",
+        "grade": s.grade_label,
+        "category": p.risk_category or "",
+        "category_label": p.get_risk_category_display() or "",
+        "score": "" if p.risk_score is None else f"{p.risk_score:.2f}",
+        "factors": [
+            f["factor"]
+            for f in (p.risk_factors or [])[: dashboards.TOP_FACTORS]
+            if isinstance(f, dict) and (f.get("weight") or 0) > 0
+        ],
+    }
 
 
 def _bin_colour(low: float) -> str:

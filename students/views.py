@@ -49,6 +49,29 @@ def profile_context(request, student, form=None) -> dict:
     week_labels = [f"{f.feature_date:%b %d}" for f in features]
     factors = [f for f in (current.risk_factors or []) if isinstance(f, dict)] if current else []
     return {
+        # The two long tables are formatted here: Django's per-cell filters (date, floatformat)
+        # cost more than the page's SQL for a year of weekly rows.
+        "history_rows": [
+            (
+                _date(p.as_of),
+                p.model_version_id or "",
+                p.risk_category or "",
+                p.get_risk_category_display() or "",
+                _num(p.risk_score, 2),
+                _num(p.confidence, 2),
+                f"{p.prediction_date:%Y-%m-%d %H:%M}" if p.prediction_date else "",
+            )
+            for p in predictions
+        ],
+        "feature_rows": [
+            (
+                _date(f.feature_date),
+                _num(f.attendance_rate, 3),
+                _num(f.gpa_current, 2),
+                "—" if f.discipline_incidents is None else str(f.discipline_incidents),
+            )
+            for f in reversed(features)
+        ],
         "student": student,
         "model": model,
         "current": current,
@@ -93,6 +116,14 @@ def profile_context(request, student, form=None) -> dict:
             ],
         ),
     }
+
+
+def _date(value) -> str:
+    return value.isoformat() if value else ""
+
+
+def _num(value, digits: int) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
 
 
 @dashboard_view

@@ -54,7 +54,8 @@ def small_district(tmp_path_factory):
 
 @pytest.fixture
 def one_of_everything():
-    """A student with one row of every kind that hangs off a student, and an import run."""
+    """A student with one row of every kind that hangs off a student (an assignment to a
+    counselor's caseload included), and an import run."""
     student = StudentFactory()
     AttendanceRecordFactory(student=student)
     GradeFactory(student=student)
