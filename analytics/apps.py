@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class AnalyticsConfig(AppConfig):
     name = "analytics"
     verbose_name = "Analytics"
+
+    def ready(self):
+        from analytics import page_cache
+
+        page_cache.connect()

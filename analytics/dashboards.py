@@ -33,6 +33,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Least, TruncWeek
 
+from analytics import page_cache
 from mlmodels.models import ModelMetadata, Prediction, RiskCategory, TrainingFeedback
 from records.models import AttendanceRecord, AttendanceStatus
 from students.models import Student
@@ -41,11 +42,10 @@ from students.models import Student
 CATEGORY_ORDER = (RiskCategory.CRITICAL, RiskCategory.HIGH, RiskCategory.MEDIUM, RiskCategory.LOW)
 FLAGGED = (RiskCategory.CRITICAL, RiskCategory.HIGH)
 HISTOGRAM_BINS = 10
-# How long the aggregates (category counts, histogram, weekly counts, attendance trends) are
-# kept. Their inputs change once a week, when scoring runs, and every key names the model and the
-# week, so a new run or a new model is never hidden; a re-scoring of the same week shows within
-# AGGREGATE_SECONDS. The listed rows themselves are always read live.
-AGGREGATE_SECONDS = 600
+# The aggregates (category counts, histogram, the latest week's counts, attendance trends) are
+# cached in the current data generation (analytics/page_cache.py): a write of students,
+# predictions, models or assignments recomputes them. A past run's counts never change: they are
+# kept by date for a day.
 PAST_WEEK_SECONDS = 24 * 3600
 
 
@@ -68,6 +68,11 @@ def active_model() -> ModelMetadata | None:
 
 
 def scoring_week() -> ScoringWeek:
+    """The active model and its latest runs, cached for WEEK_SECONDS in the data generation."""
+    return page_cache.cached(("scoring-week",), _scoring_week, page_cache.WEEK_SECONDS)
+
+
+def _scoring_week() -> ScoringWeek:
     """Three small queries: the active model (model_metadata_one_active), its latest as-of date
     and the one before (backward scans of idx_predictions_as_of_category that stop at the first
     row of the model)."""
@@ -297,18 +302,8 @@ def ordered_for_export(rows: QuerySet[Prediction], query: DashboardQuery):
     return _listed(rows).order_by(*order)
 
 
-def _key(readable: str) -> str:
-    # The readable key may hold a school name and spaces; the cache gets a digest of it.
-    return "dash:" + hashlib.sha256(readable.encode()).hexdigest()
-
-
 def _cached(key: str, compute):
-    key = _key(key)
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, AGGREGATE_SECONDS)
-    return value
+    return page_cache.cached((key,), compute)
 
 
 def score_histogram(rows: QuerySet[Prediction], scope_key: str, query: DashboardQuery) -> list:
@@ -344,14 +339,11 @@ def weekly_category_counts(
     """Category counts of each of the model's last `weeks` runs, oldest first.
 
     A past run's counts do not change, so each week is cached on its own (a day for past weeks,
-    AGGREGATE_SECONDS for the latest) and one GROUP BY over (as_of, risk_category) computes only
-    the weeks missing from the cache: after the first request of a week, one week at most.
+    the data generation for the latest) and one GROUP BY over (as_of, risk_category) computes
+    only the weeks missing from the cache: after the first request of a week, one week at most.
     """
     dates = [week.as_of - dt.timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
-    keys = {
-        d: _key(f"week:{scope_key}:{week.model.model_version}:{d}:{query.cache_key()}")
-        for d in dates
-    }
+    keys = {d: _week_key(week, d, scope_key, query) for d in dates}
     found = cache.get_many(list(keys.values()))
     missing = [d for d in dates if keys[d] not in found]
     if missing:
@@ -368,9 +360,18 @@ def weekly_category_counts(
         ):
             fresh[as_of][category] = n
         for d, counts in fresh.items():
-            cache.set(keys[d], counts, AGGREGATE_SECONDS if d == week.as_of else PAST_WEEK_SECONDS)
+            cache.set(
+                keys[d], counts, page_cache.PAGE_SECONDS if d == week.as_of else PAST_WEEK_SECONDS
+            )
             found[keys[d]] = counts
     return [(d, found[keys[d]]) for d in dates if any(found[keys[d]].values())]
+
+
+def _week_key(week: ScoringWeek, as_of: dt.date, scope_key: str, query: DashboardQuery) -> str:
+    parts = ("week", scope_key, week.model.model_version, as_of, query.cache_key())
+    if as_of == week.as_of:
+        return page_cache.key(*parts)  # the latest run may still be scored again
+    return "pages:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 # --- Attendance trends ------------------------------------------------------------------------

@@ -1,23 +1,17 @@
 """The dashboards' filter forms (GET, so a filtered list can be bookmarked; never a name)."""
 
 from django import forms
-from django.core.cache import cache
 
+from analytics import page_cache
 from analytics.dashboards import SORT_LABELS, DashboardQuery
 from analytics.features import FEATURE_NAMES
 from mlmodels.models import RiskCategory
 from students.forms import GRADE_CHOICES, school_choices
 
-SCHOOLS_SECONDS = 300
-
 
 def cached_school_choices() -> list[tuple[str, str]]:
-    # The list of schools changes with an import, a few times a year.
-    choices = cache.get("dash:schools")
-    if choices is None:
-        choices = school_choices()
-        cache.set("dash:schools", choices, SCHOOLS_SECONDS)
-    return choices
+    # The list of schools changes with an import or a student's edit: a new data generation.
+    return page_cache.cached(("schools",), school_choices)
 
 
 class DashboardFilterForm(forms.Form):

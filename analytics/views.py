@@ -10,11 +10,12 @@ from urllib.parse import urlencode
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from analytics import charts, dashboards
+from analytics import charts, dashboards, page_cache
 from analytics.forms import DashboardFilterForm, SearchForm, TrendsForm
 from students.access import dashboard_view, scope_key, sees_everyone, visible_students
 
@@ -52,49 +53,65 @@ def dashboard(request):
         return redirect(f"{reverse('dashboard')}{'?' + urlencode(kept) if kept else ''}")
 
     form, query, week, students, everyone, rows = _context(request)
+    query_string = urlencode({k: v for k, v in request.GET.items() if k in QUERY_FIELDS and v})
     context = {
-        "form": form,
         "search_form": SearchForm(initial={"search": query.search}),
         "query": query,
         "week": week,
-        "query_string": urlencode(
-            {k: v for k, v in request.GET.items() if k in QUERY_FIELDS and v}
-        ),
+        "query_string": query_string,
     }
     if rows is not None:
-        scope = scope_key(request.user)
-        week_key = f"{scope}:{week.model.model_version}:{week.as_of}"
-        counts = dashboards.category_counts(rows, f"{week_key}:{query.cache_key()}")
         try:
             number = int(request.GET.get("page", 1))
         except ValueError:
             number = 1
-        page = dashboards.page_of(rows, counts, query, number, PER_PAGE)
-        histogram = dashboards.score_histogram(rows, week_key, query)
-        weekly = dashboards.weekly_category_counts(week, students, everyone, query, scope)
-        context.update(
-            rows=[_row(p) for p in page.rows],
-            counts=counts,
-            total=sum(counts.values()),
-            page=page,
-            histogram=[
-                (low, round(low + 1 / dashboards.HISTOGRAM_BINS, 1), n) for low, n in histogram
-            ],
-            weekly=weekly,
-            histogram_chart=charts.bar_chart(
-                "risk-distribution",
-                "Students by risk score",
-                [(f"{low:.1f}", n) for low, n in histogram],
-                colours=[_bin_colour(low) for low, _ in histogram],
-            ),
-            weekly_chart=charts.stacked_bars(
-                "weekly-categories",
-                "Risk categories over recent weeks",
-                [(f"{as_of:%b %d}", values) for as_of, values in weekly],
-                charts.CATEGORY_COLOURS,
-            ),
-        )
+        scope = scope_key(request.user)
+
+        def data() -> str:
+            return render_to_string(
+                "analytics/_dashboard_data.html",
+                _data_context(form, query, week, students, everyone, rows, scope, number)
+                | {"query_string": query_string},
+            )
+
+        # The rendered rows, counts, charts and filters: the same for every user of this scope
+        # until the data changes (analytics/page_cache.py).
+        parts = ("dashboard", scope, week.model.model_version, week.as_of, query_string)
+        context["data"] = page_cache.cached((*parts, query.cache_key(), number), data)
     return render(request, "analytics/dashboard.html", context)
+
+
+def _data_context(form, query, week, students, everyone, rows, scope, number) -> dict:
+    week_key = f"{scope}:{week.model.model_version}:{week.as_of}"
+    counts = dashboards.category_counts(rows, f"{week_key}:{query.cache_key()}")
+    page = dashboards.page_of(rows, counts, query, number, PER_PAGE)
+    histogram = dashboards.score_histogram(rows, week_key, query)
+    weekly = dashboards.weekly_category_counts(week, students, everyone, query, scope)
+    return {
+        "form": form,
+        "query": query,
+        "week": week,
+        "rows": [_row(p) for p in page.rows],
+        "counts": counts,
+        "total": sum(counts.values()),
+        "page": page,
+        "histogram": [
+            (low, round(low + 1 / dashboards.HISTOGRAM_BINS, 1), n) for low, n in histogram
+        ],
+        "weekly": weekly,
+        "histogram_chart": charts.bar_chart(
+            "risk-distribution",
+            "Students by risk score",
+            [(f"{low:.1f}", n) for low, n in histogram],
+            colours=[_bin_colour(low) for low, _ in histogram],
+        ),
+        "weekly_chart": charts.stacked_bars(
+            "weekly-categories",
+            "Risk categories over recent weeks",
+            [(f"{as_of:%b %d}", values) for as_of, values in weekly],
+            charts.CATEGORY_COLOURS,
+        ),
+    }
 
 
 def _row(p) -> dict:

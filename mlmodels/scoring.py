@@ -17,6 +17,7 @@ import pandas as pd
 import xgboost as xgb
 from django.db import connection, transaction
 
+from analytics import page_cache
 from mlmodels import baseline, explain
 from mlmodels.dataset import MODEL_INPUTS, feature_rows, inputs
 from mlmodels.models import ModelMetadata, Prediction, RiskCategory
@@ -102,6 +103,7 @@ def predict(
     with transaction.atomic():
         Prediction.objects.filter(as_of=as_of, model_version=model).delete()
         _insert(as_of, model.model_version, scored)
+        transaction.on_commit(page_cache.data_changed)  # the dashboards show the new rows
     return model, len(scored)
 
 

@@ -7,7 +7,9 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
+from django.test import override_settings
 
+from analytics import page_cache
 from mlmodels.models import ModelMetadata, Prediction
 from mlmodels.scoring import ScoringError, predict
 from mlmodels.training import ActivationError, activate_model, baseline_model, train
@@ -143,6 +145,19 @@ def test_predict_scores_the_cohort_with_the_active_model_and_is_idempotent(histo
     assert sum(history[student] for student, _ in ranked) / 60 > 2 * (
         sum(history.values()) / len(history)
     )
+
+
+@override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
+def test_predict_starts_a_new_data_generation_once_it_commits(
+    history, django_capture_on_commit_callbacks
+):
+    before = page_cache.generation()
+    with django_capture_on_commit_callbacks() as callbacks:
+        predict(as_of=VALIDATE)
+    assert page_cache.generation() == before  # nothing shown before the rows are committed
+    for callback in callbacks:
+        callback()
+    assert page_cache.generation() != before  # the dashboards read the new rows
 
 
 def test_without_an_active_model_the_abc_rules_score(history):
