@@ -63,7 +63,12 @@ class ScoringWeek:
 
 
 def active_model() -> ModelMetadata | None:
-    # model_bytes is megabytes: never read it for a page.
+    """The active model (model_bytes is megabytes: never read for a page), cached for
+    WEEK_SECONDS in the data generation."""
+    return page_cache.cached(("active-model",), _active_model, page_cache.WEEK_SECONDS)
+
+
+def _active_model() -> ModelMetadata | None:
     return ModelMetadata.objects.defer("model_bytes").filter(is_active=True).first()
 
 
@@ -76,7 +81,7 @@ def _scoring_week() -> ScoringWeek:
     """Three small queries: the active model (model_metadata_one_active), its latest as-of date
     and the one before (backward scans of idx_predictions_as_of_category that stop at the first
     row of the model)."""
-    model = active_model()
+    model = _active_model()
     if model is None:
         return ScoringWeek(None, None, None)
     of_model = Prediction.objects.filter(model_version_id=model.model_version)

@@ -1,7 +1,11 @@
 """The feedback form: an educator's or counselor's word on one prediction."""
 
+import functools
+
 from django import forms
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from mlmodels.models import FeedbackType, Prediction, TrainingFeedback
 from records.models import OutcomeType
@@ -74,3 +78,18 @@ class FeedbackForm(forms.ModelForm):
         if outcome_date and not outcome_type:
             self.add_error("outcome_type", "Choose the outcome this date is for.")
         return cleaned
+
+
+def fields_html(form: FeedbackForm) -> SafeString:
+    """The form's fields as HTML. Unbound, they are the same for every prediction (the action
+    URL and the CSRF token are outside them), so they are drawn once per process."""
+    if form.is_bound:
+        return render_to_string("mlmodels/_feedback_fields.html", {"form": form})
+    return _blank_fields_html()
+
+
+@functools.cache
+def _blank_fields_html() -> SafeString:
+    return render_to_string(
+        "mlmodels/_feedback_fields.html", {"form": FeedbackForm(prediction=None)}
+    )

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from analytics import charts
 from analytics.dashboards import active_model
 from analytics.models import StudentFeatures
-from mlmodels.forms import FeedbackForm
+from mlmodels.forms import FeedbackForm, fields_html
 from mlmodels.models import Prediction, TrainingFeedback
 from records.selectors import recent_records
 from students.access import dashboard_view, may_give_feedback, student_for_user
@@ -22,10 +22,12 @@ def profile_context(request, student, form=None) -> dict:
     (idx_features_student_date), the newest records of each kind and the feedback given.
     """
     model = active_model()
+    # risk_factors is read for the current prediction only (one more query on first use), not
+    # decoded for a year of history.
     predictions = list(
-        Prediction.objects.filter(student=student).order_by("-as_of", "-prediction_date")[
-            :HISTORY_LIMIT
-        ]
+        Prediction.objects.filter(student=student)
+        .defer("risk_factors")
+        .order_by("-as_of", "-prediction_date")[:HISTORY_LIMIT]
     )
     active_version = model.model_version if model else None
     of_active = [p for p in predictions if p.model_version_id == active_version and p.as_of]
@@ -81,6 +83,7 @@ def profile_context(request, student, form=None) -> dict:
         "recent": recent_records(student_id=student.pk),
         "feedback": feedback,
         "form": form if can_give_feedback else None,
+        "form_fields": fields_html(form) if can_give_feedback else "",
         "factor_chart": charts.factor_bars(
             "risk-factors", "What pushes this student's risk up or down", factors
         ),

@@ -114,9 +114,21 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=VAR_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
-# --- Cache: the dashboards' district-wide aggregates (see analytics/dashboards.py) -----------
-# Per process by default; set CACHE_URL (e.g. redis://...) to share it between app servers.
+# --- Cache: the dashboards' rendered parts and aggregates (analytics/page_cache.py) ----------
+# Per process by default; set CACHE_URL (e.g. redis://...) to share it between app servers
+# (production defaults to the Celery broker's Redis).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://edupulse")}
+
+
+def session_engine(caches: dict) -> str:
+    """Sessions are read from the cache only when every app server shares it: a per-process
+    cache would keep a logged-out session alive in the other processes."""
+    backend = caches["default"]["BACKEND"]
+    per_process = backend.endswith(("LocMemCache", "DummyCache"))
+    return f"django.contrib.sessions.backends.{'db' if per_process else 'cached_db'}"
+
+
+SESSION_ENGINE = session_engine(CACHES)
 
 # --- Celery ----------------------------------------------------------------------------------
 # No broker configured (the embedded default): tasks run in-process, so a trial needs no Redis.
