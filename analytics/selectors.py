@@ -221,24 +221,30 @@ def chunk_records(
         weeks=",".join(_INCIDENTS_WEEK.format(k=k) for k in weeks),
     )
     return features.Records(
-        students=_frame(_STUDENTS_SQL.format(ids=ids), params),
-        attendance=_frame(attendance, params),
-        grades=_frame(grades, params),
-        incidents=_frame(incidents, params),
+        students=query_frame(_STUDENTS_SQL.format(ids=ids), params),
+        attendance=query_frame(attendance, params),
+        grades=query_frame(grades, params),
+        incidents=query_frame(incidents, params),
         school_days=school_days,
     )
 
 
-def _frame(sql: str, params: dict) -> pd.DataFrame:
+def query_frame(sql: str, params, text_columns=("student_id", "course_id")) -> pd.DataFrame:
     """Run a query into a DataFrame: through COPY on PostgreSQL (faster than fetching rows),
-    through the cursor on SQLite."""
+    through the cursor on SQLite. `text_columns` stay strings; only an empty field (NULL) is
+    missing, never a text such as "NA"."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             query = cursor.cursor.mogrify(sql, params).decode()
             buffer = io.StringIO()
             cursor.cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)", buffer)
             buffer.seek(0)
-            return pd.read_csv(buffer, dtype={"student_id": str, "course_id": str})
+            return pd.read_csv(
+                buffer,
+                dtype=dict.fromkeys(text_columns, str),
+                keep_default_na=False,
+                na_values=[""],
+            )
         cursor.execute(sql, params)
         columns = [c[0] for c in cursor.description]
         return pd.DataFrame(cursor.fetchall(), columns=columns)

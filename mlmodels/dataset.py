@@ -6,7 +6,6 @@ feature document; on PostgreSQL the rows arrive through COPY.
 """
 
 import datetime as dt
-import io
 import uuid
 from collections.abc import Iterable
 
@@ -15,6 +14,7 @@ import pandas as pd
 from django.db import connection
 
 from analytics.features import FEATURE_NAMES
+from analytics.selectors import query_frame
 
 # The model's inputs: every named feature, and the grade level (dropping out, failing a course
 # and retention depend on it). Demographics (gender, ethnicity, socioeconomic status) are never
@@ -50,7 +50,7 @@ def feature_rows(dates: Iterable[dt.date], student_ids: list[str] | None = None)
         WHERE {where}
         ORDER BY f.feature_date, f.student_id
     """
-    frame = _read(sql, params)
+    frame = query_frame(sql, params)
     frame["student_id"] = uuid_text(frame["student_id"])
     frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
     for name in MODEL_INPUTS:
@@ -72,18 +72,3 @@ def uuid_text(ids: pd.Series) -> pd.Series:
 def inputs(frame: pd.DataFrame) -> np.ndarray:
     """The model's input matrix (NaN where a feature is missing: XGBoost learns where to go)."""
     return frame[list(MODEL_INPUTS)].to_numpy(dtype=np.float32)
-
-
-def _read(sql: str, params: list) -> pd.DataFrame:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            query = cursor.cursor.mogrify(sql, params).decode()
-            buffer = io.StringIO()
-            cursor.cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)", buffer)
-            buffer.seek(0)
-            return pd.read_csv(
-                buffer, dtype={"student_id": str}, keep_default_na=False, na_values=[""]
-            )
-        cursor.execute(sql, params)
-        names = [c[0] for c in cursor.description]
-        return pd.DataFrame(cursor.fetchall(), columns=names)
