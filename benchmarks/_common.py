@@ -2,6 +2,7 @@
 
 import os
 import resource
+import subprocess
 import sys
 import time
 from contextlib import contextmanager
@@ -18,6 +19,21 @@ def setup_django() -> None:
     import django
 
     django.setup()
+
+
+def ensure_district(students: int, *extra: str) -> None:
+    """Generate and load a district of `students` (not timed) unless the database holds one;
+    `extra` goes to generate_district (e.g. --seed=2026, --truth=FILE)."""
+    from students.models import Student
+
+    if Student.objects.count() >= students:
+        return
+    print(
+        f"Generating and loading {students:,} students (not timed; ~9 min at 100k)...", flush=True
+    )
+    Student.objects.all().delete()
+    command = [sys.executable, "manage.py", "generate_district", "--load", f"--students={students}"]
+    subprocess.run([*command, *extra], cwd=ROOT, check=True)
 
 
 @contextmanager

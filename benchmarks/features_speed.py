@@ -14,13 +14,12 @@ Prints the seconds of each, the ratio to the floor, and the peak memory.
 
 import argparse
 import datetime as dt
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, bar_chart, peak_rss_mb, setup_django, timed
+from _common import ROOT, bar_chart, ensure_district, peak_rss_mb, setup_django, timed
 
 setup_django()
 sys.path.insert(0, str(ROOT))
@@ -31,7 +30,6 @@ from analytics import features  # noqa: E402
 from analytics.models import StudentFeatures  # noqa: E402
 from analytics.services import features_compute  # noqa: E402
 from analytics.tasks import compute_weekly_features  # noqa: E402
-from students.models import Student  # noqa: E402
 from tests.celery_workers import broker_for_this_process, celery_workers, redis_server  # noqa: E402
 
 AS_OF = dt.date(2026, 5, 24)  # the last full week of the generated year: the most data
@@ -41,20 +39,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=100_000)
     args = parser.parse_args()
-    if Student.objects.count() < args.students:
-        print(f"Generating and loading {args.students:,} students (not timed)...", flush=True)
-        Student.objects.all().delete()
-        subprocess.run(
-            [
-                sys.executable,
-                "manage.py",
-                "generate_district",
-                "--load",
-                f"--students={args.students}",
-            ],
-            cwd=ROOT,
-            check=True,
-        )
+    ensure_district(args.students)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")  # as autovacuum would have, so both sides plan alike
 

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from _common import ROOT, peak_rss_mb, setup_django
+from _common import ROOT, ensure_district, peak_rss_mb, setup_django
 
 setup_django()
 
@@ -38,7 +38,6 @@ from mlmodels.models import ModelMetadata, Prediction  # noqa: E402
 from mlmodels.report import bars, comparison  # noqa: E402
 from mlmodels.scoring import predict  # noqa: E402
 from mlmodels.training import in_tuning_half, labelled, load, train  # noqa: E402
-from students.models import Student  # noqa: E402
 
 TRAIN = [dt.date(2025, 8, 24) + dt.timedelta(days=7 * k) for k in range(10)]
 VALIDATE = dt.date(2026, 2, 8)
@@ -48,12 +47,11 @@ OUTCOMES = ["dropped_out", "withdrawn"]
 CUTOFFS = {"medium": 0.01, "high": 0.03, "critical": 0.10}  # dropping out within 15 weeks is rare
 
 
-def _generate(students: int, seed: int, truth: Path, load: bool) -> None:
+def _write_truth(students: int, seed: int, truth: Path) -> None:
     command = [sys.executable, "manage.py", "generate_district", f"--students={students}",
                f"--seed={seed}", f"--truth={truth}"]  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
-        command += ["--load"] if load else [f"--out={folder}"]
-        subprocess.run(command, cwd=ROOT, check=True)
+        subprocess.run([*command, f"--out={folder}"], cwd=ROOT, check=True)
 
 
 def main() -> None:
@@ -62,13 +60,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2025)
     args = parser.parse_args()
     truth = settings.VAR_DIR / "truth" / f"bench_true_risk_{args.students}_seed{args.seed}.csv"
-    if Student.objects.count() < args.students:
-        print(f"Generating and loading {args.students:,} students (not timed)...", flush=True)
-        Student.objects.all().delete()
-        _generate(args.students, args.seed, truth, load=True)
+    ensure_district(args.students, f"--seed={args.seed}", f"--truth={truth}")
     if not truth.exists() or "p_dropout_105d" not in pd.read_csv(truth, nrows=0).columns:
         print("Writing the generator's truth file again (not timed)...", flush=True)
-        _generate(args.students, args.seed, truth, load=False)
+        _write_truth(args.students, args.seed, truth)
     for day in [*TRAIN, VALIDATE, PREDICT]:
         if not StudentFeatures.objects.filter(feature_date=day).exists():
             started = time.perf_counter()

@@ -35,7 +35,7 @@ import threading
 import time
 from pathlib import Path
 
-from _common import ROOT, setup_django
+from _common import ROOT, ensure_district, setup_django
 
 setup_django()
 sys.path.insert(0, str(ROOT))
@@ -57,25 +57,6 @@ BASELINE = "bench-abc-1"
 FIRST_AS_OF = dt.date(2025, 8, 24)
 WEEKS = 52
 CATEGORIES = ((0.75, "critical"), (0.5, "high"), (0.25, "medium"), (0.0, "low"))
-
-
-def ensure_district(students: int) -> None:
-    if Student.objects.count() >= students:
-        return
-    print(f"Generating and loading {students:,} students (not timed; ~9 min at 100k)...")
-    Student.objects.all().delete()
-    subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "generate_district",
-            "--load",
-            f"--students={students}",
-            "--no-progress",
-        ],
-        cwd=ROOT,
-        check=True,
-    )
 
 
 def _category(score: float) -> str:
@@ -408,7 +389,7 @@ def main() -> None:
     parser.add_argument("--prepare-only", action="store_true", help="write the data, no load")
     parser.add_argument("--without-proposed-indexes", action="store_true")
     args = parser.parse_args()
-    ensure_district(args.students)
+    ensure_district(args.students, "--no-progress")
     ensure_predictions()
     ensure_features()
     set_proposed_indexes(not args.without_proposed_indexes)

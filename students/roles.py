@@ -19,33 +19,22 @@ _VIEW = ("view",)
 
 # "app_label.model": actions. Staff enter and correct district records; computed rows
 # (features, predictions, model versions) are theirs to read, not to write.
+_DATA_ENTRY = {
+    "students.student": _EDIT,
+    "records.attendancerecord": _EDIT,
+    "records.grade": _EDIT,
+    "records.disciplineincident": _EDIT,
+    "records.studentoutcome": _EDIT,
+    "records.importrun": _VIEW,
+    "analytics.studentfeaturesrow": _VIEW,
+    "mlmodels.prediction": _VIEW,
+    "mlmodels.modelmetadata": _VIEW,
+    "mlmodels.trainingfeedback": _VIEW,
+}
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    DISTRICT_ADMIN: {
-        "students.student": _EDIT,
-        "students.assignment": _EDIT,
-        "records.attendancerecord": _EDIT,
-        "records.grade": _EDIT,
-        "records.disciplineincident": _EDIT,
-        "records.studentoutcome": _EDIT,
-        "records.importrun": _VIEW,
-        "analytics.studentfeaturesrow": _VIEW,
-        "mlmodels.prediction": _VIEW,
-        "mlmodels.modelmetadata": _VIEW,
-        "mlmodels.trainingfeedback": _VIEW,
-    },
+    DISTRICT_ADMIN: {**_DATA_ENTRY, "students.assignment": _EDIT},
     # Counselors and educators work in the dashboards, not in the admin: no model permissions.
     COUNSELOR: {},
     EDUCATOR: {},
-    DATA_ENTRY: {
-        "students.student": _EDIT,
-        "records.attendancerecord": _EDIT,
-        "records.grade": _EDIT,
-        "records.disciplineincident": _EDIT,
-        "records.studentoutcome": _EDIT,
-        "records.importrun": _VIEW,
-        "analytics.studentfeaturesrow": _VIEW,
-        "mlmodels.prediction": _VIEW,
-        "mlmodels.modelmetadata": _VIEW,
-        "mlmodels.trainingfeedback": _VIEW,
-    },
+    DATA_ENTRY: _DATA_ENTRY,
 }
