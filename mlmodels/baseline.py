@@ -59,7 +59,9 @@ def factors(rows: pd.DataFrame) -> list[list[dict]]:
     """The indicators that are on, as factors of equal weight, with the student's numbers."""
     flags = indicators(rows)
     out = []
-    for (_, row), (_, on) in zip(rows.iterrows(), flags.iterrows(), strict=True):
+    # Plain dicts, not iterrows(): a Series per row would cost seconds for a district's cohort.
+    records = rows.to_dict("records")
+    for row, on in zip(records, flags.to_dict("records"), strict=True):
         names = []
         if on["attendance"]:
             names.append("attendance_rate_ytd")
