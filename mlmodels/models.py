@@ -119,6 +119,12 @@ class Prediction(models.Model):
             models.Index(fields=["model_version"], name="idx_predictions_model_version"),
             # The dashboards' "latest prediction per student" and the weekly lists.
             models.Index(fields=["as_of", "risk_category"], name="idx_predictions_as_of_category"),
+            # The dashboard's most urgent page: one model's week, a category, highest score
+            # first, read 50 entries at a time; its counts and histogram are index-only scans.
+            models.Index(
+                fields=["model_version", "as_of", "risk_category", "-risk_score"],
+                name="idx_predictions_model_week_ranked",
+            ),
         ]
 
     def __str__(self) -> str:
