@@ -405,8 +405,7 @@ def main() -> None:
     print(
         f"{Student.objects.count():,} students, {predictions:,} predictions; "
         f"{args.clients} clients for {args.seconds:.0f} s against gunicorn -w {args.workers}; "
-        "ranked index: "
-        + ("dropped" if args.without_ranked_index else ", ".join(RANKED_INDEXES))
+        "ranked index: " + ("dropped" if args.without_ranked_index else ", ".join(RANKED_INDEXES))
     )
     print("SQL queries per page:", json.dumps(query_counts(cookies), indent=1))
     port = socket.socket()
