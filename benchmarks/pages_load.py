@@ -223,15 +223,15 @@ def ensure_features() -> None:
             print(f"  week {week + 1}/{WEEKS} ({time.perf_counter() - started:.0f} s)", flush=True)
 
 
-# The index that carries the dashboard (mlmodels migration 0003, idx_predictions_model_week_ranked):
+# The index that carries the dashboard (mlmodels migration 0003, idx_predictions_week_ranked):
 # WHERE model_version, as_of, risk_category ORDER BY risk_score DESC LIMIT 50 reads 50 index
 # entries instead of a whole category of the week; the counts, the histogram and the weekly
 # history become index-only scans; the latest as-of of the active model is one probe. The
 # benchmark re-creates it (a no-op when migrated) or, with --without-ranked-index, drops it to
 # measure the pages without it (the next run without the flag puts it back).
 RANKED_INDEXES = {
-    "idx_predictions_model_week_ranked": (
-        "CREATE INDEX IF NOT EXISTS idx_predictions_model_week_ranked ON predictions "
+    "idx_predictions_week_ranked": (
+        "CREATE INDEX IF NOT EXISTS idx_predictions_week_ranked ON predictions "
         "(model_version, as_of, risk_category, risk_score DESC)"
     ),
 }

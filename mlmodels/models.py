@@ -123,7 +123,7 @@ class Prediction(models.Model):
             # first, read 50 entries at a time; its counts and histogram are index-only scans.
             models.Index(
                 fields=["model_version", "as_of", "risk_category", "-risk_score"],
-                name="idx_predictions_model_week_ranked",
+                name="idx_predictions_week_ranked",
             ),
         ]
 

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='prediction',
-            index=models.Index(fields=['model_version', 'as_of', 'risk_category', '-risk_score'], name='idx_predictions_model_week_ranked'),
+            index=models.Index(fields=['model_version', 'as_of', 'risk_category', '-risk_score'], name='idx_predictions_week_ranked'),
         ),
     ]
