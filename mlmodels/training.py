@@ -189,10 +189,9 @@ def train(
         performance_metrics=rounded(metrics),
         model_bytes=bytes(fitted.booster.save_raw("ubj")),
     )
-    with transaction.atomic():
-        model.save()
-        if activate:
-            activate_model(model.model_version)
+    model.save()  # kept even if activation is refused below: it can be inspected, or forced
+    if activate:
+        activate_model(model.model_version)
     return model
 
 
@@ -209,8 +208,12 @@ class ActivationError(ValueError):
 
 
 @transaction.atomic
-def activate_model(version: str) -> ModelMetadata:
-    """Make `version` the one active model (the database allows only one)."""
+def activate_model(version: str, *, even_if_worse: bool = False) -> ModelMetadata:
+    """Make `version` the one active model (the database allows only one).
+
+    A learned model that ranks its own validation students worse than the ABC rules did on the
+    same students (a lower AUC) is refused unless `even_if_worse`: counselors would be better
+    served by the rules, which score every student when no model is active."""
     try:
         model = ModelMetadata.objects.select_for_update().get(model_version=version)
     except ModelMetadata.DoesNotExist:
@@ -219,6 +222,14 @@ def activate_model(version: str) -> ModelMetadata:
         raise ActivationError(
             f"Model version {version!r} has no validation metrics: a model nobody has judged "
             "cannot score students. Train it with a validation date first."
+        )
+    auc = model.performance_metrics["auc_roc"]
+    rules_auc = (model.performance_metrics.get("baseline") or {}).get("auc_roc")
+    if not even_if_worse and rules_auc is not None and auc < rules_auc:
+        raise ActivationError(
+            f"Model version {version!r} ranks its validation students worse than the ABC rules "
+            f"do (AUC {auc:.3f} against {rules_auc:.3f}): the rules serve counselors better. "
+            "Activate it anyway with `activate_model --even-if-worse`."
         )
     ModelMetadata.objects.filter(is_active=True).exclude(pk=model.pk).update(is_active=False)
     if not model.is_active:

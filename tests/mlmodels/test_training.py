@@ -112,6 +112,40 @@ def test_activation_refuses_a_version_without_metrics():
     assert not ModelMetadata.objects.filter(is_active=True).exists()
 
 
+@pytest.mark.django_db
+def test_activation_refuses_a_model_the_abc_rules_beat_unless_forced():
+    worse = ModelMetadataFactory(
+        performance_metrics={"auc_roc": 0.69, "baseline": {"auc_roc": 0.89}}
+    )
+    with pytest.raises(ActivationError, match=r"AUC 0\.690 against 0\.890"):
+        activate_model(worse.model_version)
+    assert not ModelMetadata.objects.filter(is_active=True).exists()
+    out = io.StringIO()
+    call_command("activate_model", worse.model_version, "--even-if-worse", stdout=out)
+    assert ModelMetadata.objects.get(is_active=True) == worse
+    better = ModelMetadataFactory(
+        performance_metrics={"auc_roc": 0.95, "baseline": {"auc_roc": 0.89}}
+    )
+    assert activate_model(better.model_version) == better
+
+
+def test_train_model_keeps_a_refused_model_and_says_why(history):
+    model = _train(version="xgb-refused")
+    metrics = model.performance_metrics
+    metrics["baseline"]["auc_roc"] = metrics["auc_roc"] + 0.01  # as if the rules ranked better
+    ModelMetadata.objects.filter(pk=model.pk).update(performance_metrics=metrics)
+    with pytest.raises(CommandError, match="stored as xgb-refused; not activated"):
+        call_command("train_model", *[f"--as-of={d}" for d in TRAIN],
+                     f"--validate-as-of={VALIDATE}", f"--horizon-days={HORIZON}",
+                     "--outcomes=failed", "--name=xgb-refused", "--if-missing", "--activate",
+                     stdout=io.StringIO(), stderr=io.StringIO())  # fmt: skip
+    assert ModelMetadata.objects.filter(model_version="xgb-refused", is_active=False).exists()
+    call_command("train_model", *[f"--as-of={d}" for d in TRAIN], f"--validate-as-of={VALIDATE}",
+                 "--name=xgb-refused", "--if-missing", "--activate", "--even-if-worse",
+                 stdout=io.StringIO(), stderr=io.StringIO())  # fmt: skip
+    assert ModelMetadata.objects.get(is_active=True).model_version == "xgb-refused"
+
+
 def _predictions(as_of):
     return {
         (str(p.student_id), p.model_version_id): (

@@ -8,10 +8,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("version")
+        parser.add_argument(
+            "--even-if-worse",
+            action="store_true",
+            help="activate a learned model whose validation AUC is below the ABC rules'",
+        )
 
-    def handle(self, *args, version, **options):
+    def handle(self, *args, version, even_if_worse, **options):
         try:
-            model = activate_model(version)
+            model = activate_model(version, even_if_worse=even_if_worse)
         except ActivationError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(f"Active model: {model.model_version} ({model.model_type}).")

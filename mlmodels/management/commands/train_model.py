@@ -46,6 +46,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--activate", action="store_true", help="make it the active model")
         parser.add_argument(
+            "--even-if-worse",
+            action="store_true",
+            help="with --activate: even if the ABC rules rank the validation students better",
+        )
+        parser.add_argument(
             "--if-missing",
             action="store_true",
             help="with --name: do nothing (but --activate) when that version exists",
@@ -60,9 +65,9 @@ class Command(BaseCommand):
             and name
             and ModelMetadata.objects.filter(model_version=name).exists()
         ):
-            if options["activate"]:
-                activate_model(name)
             self.stdout.write(f"Model {name} exists: not trained again.")
+            if options["activate"]:
+                self._activate(name, options["even_if_worse"])
             return
         started = time.perf_counter()
         self.stderr.write(f"Training on {len(options['as_of'])} as-of dates...")
@@ -74,9 +79,8 @@ class Command(BaseCommand):
                 outcomes=options["outcomes"],
                 cutoffs=options["risk_cutoffs"],
                 version=options["model_name"],
-                activate=options["activate"],
             )
-        except (LabelWindowError, TrainingError, ActivationError) as error:
+        except (LabelWindowError, TrainingError) as error:
             raise CommandError(str(error)) from None
         metrics = model.performance_metrics
         self.stdout.write(
@@ -101,4 +105,13 @@ class Command(BaseCommand):
         )
         self.stdout.write(fairness_summary(metrics.get("fairness")))
         if options["activate"]:
-            self.stdout.write(f"Activated {model.model_version}.")
+            self._activate(model.model_version, options["even_if_worse"])
+
+    def _activate(self, version: str, even_if_worse: bool) -> None:
+        try:
+            activate_model(version, even_if_worse=even_if_worse)
+        except ActivationError as error:
+            raise CommandError(
+                f"{error} The model is stored as {version}; not activated."
+            ) from None
+        self.stdout.write(f"Activated {version}.")
