@@ -75,10 +75,13 @@ def score(model: ModelMetadata, rows: pd.DataFrame) -> pd.DataFrame:
             factors += explain.from_contributions(contributions, inputs(part), MODEL_INPUTS)
         risk = fitted.calibration(raw)
         trust = confidence(risk, fitted.calibration.support(raw), rows["data_quality"])
+    # The category is that of the stored score: 0.099996 is stored, and shown, as 0.1, which is
+    # "high" with a 0.1 cut-off. Five decimals survive PostgreSQL's REAL exactly.
+    risk = np.round(risk, 5)
     return pd.DataFrame(
         {
             "student_id": rows["student_id"].to_numpy(),
-            "risk_score": np.round(risk, 5),
+            "risk_score": risk,
             "risk_category": categories(risk, cutoffs),
             "confidence": np.round(trust, 4),
             "risk_factors": factors,

@@ -10,8 +10,10 @@ from django.db import IntegrityError, transaction
 from django.test import override_settings
 
 from analytics import page_cache
+from mlmodels.dataset import feature_rows
 from mlmodels.models import ModelMetadata, Prediction
 from mlmodels.scoring import ScoringError, predict
+from mlmodels.scoring import score as score_rows
 from mlmodels.training import ActivationError, activate_model, baseline_model, train
 from tests.mlmodels.factories import ModelMetadataFactory
 from tests.mlmodels.history import make_history
@@ -192,6 +194,21 @@ def test_predict_starts_a_new_data_generation_once_it_commits(
     for callback in callbacks:
         callback()
     assert page_cache.generation() != before  # the dashboards read the new rows
+
+
+def test_the_category_is_that_of_the_stored_score(history):
+    # 0.0999996 is stored as 0.1: with a 0.1 cut-off that is "high", whatever the raw value.
+    rules = ModelMetadata(
+        model_version="abc-boundary",
+        model_type="abc_rules",
+        hyperparameters={
+            "risk_by_flags": [0.0999996] * 4,
+            "risk_cutoffs": {"medium": 0.05, "high": 0.1, "critical": 0.3},
+        },
+    )
+    scored = score_rows(rules, feature_rows([VALIDATE]))
+    assert set(scored["risk_score"]) == {0.1}
+    assert set(scored["risk_category"]) == {"high"}
 
 
 def test_without_an_active_model_the_abc_rules_score(history):
