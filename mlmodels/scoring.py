@@ -3,6 +3,8 @@
 `predict(as_of=T)` reads T's stored feature rows (the cohort of T), scores them with the active
 model (the ABC rules when no model is active), and replaces T's predictions of that model in one
 transaction: a failure leaves the previous predictions as they were; a rerun writes the same.
+A rerun updates each student's row in place (same id), so the feedback educators gave on it
+stays; only the rows of students no longer in T's cohort go, with their feedback.
 """
 
 import csv
@@ -16,6 +18,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 from django.db import connection, transaction
+from django.utils import timezone
 
 from analytics import page_cache
 from mlmodels import baseline, explain
@@ -103,14 +106,25 @@ def predict(
     scored = score(model, rows)
     if progress:
         progress(len(scored))
+    stamp = timezone.now()
     with transaction.atomic():
-        Prediction.objects.filter(as_of=as_of, model_version=model).delete()
-        _insert(as_of, model.model_version, scored)
+        _upsert(as_of, model.model_version, scored, stamp)
+        # Rows this run did not write: students who have left T's cohort since the last run.
+        # One statement (not the ORM's delete, which would load each row and its feedback);
+        # the database cascades to their feedback.
+        gone = Prediction.objects.filter(as_of=as_of, model_version=model)
+        sql, params = gone.exclude(prediction_date=stamp).values("id").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM predictions WHERE id IN ({sql})", params)
         transaction.on_commit(page_cache.data_changed)  # the dashboards show the new rows
     return model, len(scored)
 
 
-def _insert(as_of: dt.date, version: str, scored: pd.DataFrame) -> None:
+REWRITTEN = ("risk_score", "risk_category", "confidence", "risk_factors", "prediction_date")
+
+
+def _upsert(as_of: dt.date, version: str, scored: pd.DataFrame, stamp: dt.datetime) -> None:
+    """Insert T's rows, or update those already there on (student, as_of, model_version)."""
     columns = zip(
         scored["student_id"],
         scored["risk_score"],
@@ -125,6 +139,7 @@ def _insert(as_of: dt.date, version: str, scored: pd.DataFrame) -> None:
                 Prediction(
                     student_id=student,
                     as_of=as_of,
+                    prediction_date=stamp,
                     risk_score=float(risk),
                     risk_category=category,
                     confidence=float(trust),
@@ -134,6 +149,9 @@ def _insert(as_of: dt.date, version: str, scored: pd.DataFrame) -> None:
                 for student, risk, category, trust, factors in columns
             ],
             batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["student", "as_of", "model_version"],
+            update_fields=list(REWRITTEN),
         )
         return
     buffer = io.StringIO()
@@ -144,6 +162,7 @@ def _insert(as_of: dt.date, version: str, scored: pd.DataFrame) -> None:
                 uuid.uuid4(),
                 student,
                 as_of.isoformat(),
+                stamp.isoformat(),
                 risk,
                 category,
                 trust,
@@ -152,9 +171,19 @@ def _insert(as_of: dt.date, version: str, scored: pd.DataFrame) -> None:
             )
         )
     buffer.seek(0)
+    names = "id, student_id, as_of, prediction_date, risk_score, risk_category, confidence, "
+    names += "risk_factors, model_version"
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in REWRITTEN)
     with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.scored_stage")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE scored_stage (LIKE predictions INCLUDING DEFAULTS) "
+            "ON COMMIT DROP"
+        )
         cursor.cursor.copy_expert(
-            "COPY predictions (id, student_id, as_of, risk_score, risk_category, confidence, "
-            "risk_factors, model_version) FROM STDIN WITH (FORMAT csv)",
-            buffer,
+            f"COPY scored_stage ({names}) FROM STDIN WITH (FORMAT csv)", buffer
+        )
+        cursor.execute(
+            f"INSERT INTO predictions ({names}) SELECT {names} FROM scored_stage "
+            f"ON CONFLICT ON CONSTRAINT predictions_student_as_of_model DO UPDATE SET {updates}"
         )

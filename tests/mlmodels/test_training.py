@@ -10,8 +10,9 @@ from django.db import IntegrityError, transaction
 from django.test import override_settings
 
 from analytics import page_cache
+from analytics.models import StudentFeatures
 from mlmodels.dataset import feature_rows
-from mlmodels.models import ModelMetadata, Prediction
+from mlmodels.models import ModelMetadata, Prediction, TrainingFeedback
 from mlmodels.scoring import ScoringError, predict
 from mlmodels.scoring import score as score_rows
 from mlmodels.training import ActivationError, activate_model, baseline_model, train
@@ -194,6 +195,20 @@ def test_predict_starts_a_new_data_generation_once_it_commits(
     for callback in callbacks:
         callback()
     assert page_cache.generation() != before  # the dashboards read the new rows
+
+
+def test_scoring_a_week_again_keeps_the_feedback_given_on_it(history):
+    predict(as_of=VALIDATE)
+    kept, leaving = Prediction.objects.filter(as_of=VALIDATE).order_by("student_id")[:2]
+    TrainingFeedback.objects.create(prediction=kept, feedback_type="true_positive")
+    TrainingFeedback.objects.create(prediction=leaving, feedback_type="false_positive")
+    # The second student is no longer in the cohort of VALIDATE when the week is scored again.
+    StudentFeatures.objects.filter(student_id=leaving.student_id, feature_date=VALIDATE).delete()
+    predict(as_of=VALIDATE)
+    assert Prediction.objects.filter(as_of=VALIDATE).count() == 599
+    assert Prediction.objects.filter(pk=kept.pk).exists()  # updated in place, same id
+    assert list(TrainingFeedback.objects.values_list("prediction_id", flat=True)) == [kept.pk]
+    assert not Prediction.objects.filter(student_id=leaving.student_id, as_of=VALIDATE).exists()
 
 
 def test_the_category_is_that_of_the_stored_score(history):
