@@ -17,3 +17,4 @@ if [ -z "${UV_PYTHON:-}" ] && command -v pyenv >/dev/null 2>&1; then
 fi
 
 python3 -m uv sync --frozen --quiet
+mkdir -p var  # the SQLite database and test artifacts live here

@@ -9,6 +9,9 @@ trap services_stop EXIT
 trap 'exit 130' INT TERM
 
 pg_start || exit 1
+# Both runs can reach the server: tests/analytics/test_databases_agree.py compares the run's own
+# database with a fresh database of the other kind.
+export EDUPULSE_TEST_PG_URL="${PG_URL%/*}/postgres"
 # The Celery tests start their own Redis server and workers (tests/conftest.py); they need the binary.
 apt_ensure /usr/bin/redis-server -- redis-server || exit 1
 # The browser tests (tests/web/test_browser.py) drive Debian's Chromium through Playwright, which

@@ -132,6 +132,30 @@ def test_longest_absence_streak_counts_consecutive_school_days(rows):
     assert rows["A"].feature_vector["features"]["longest_absence_streak"] == 3
 
 
+def test_a_holiday_is_not_a_school_day():
+    """Friday Sep 19 is a holiday: nobody in the district has a record. It does not count in
+    week 2's rate, in the school days expected of D, nor as a break in D's absence streak
+    (Thu Sep 18 and Mon Sep 22 are consecutive school days). Wed Oct 1 is a school day (E has a
+    record) on which D has none: missing data, not an absence."""
+    enrolled = dt.date(2025, 8, 1)
+    d = StudentFactory(date_of_birth=dt.date(2012, 1, 1), grade_level=8, enrollment_date=enrolled)
+    e = StudentFactory(date_of_birth=dt.date(2012, 1, 1), grade_level=8, enrollment_date=enrolled)
+    school = [day for day in _weekdays("2025-09-08", "2025-10-03") if day != "2025-09-19"]
+    _attend(e, {day: ["present"] for day in school})
+    d_days = {day: ["present"] for day in school if day != "2025-10-01"}
+    d_days["2025-09-18"] = ["absent"]
+    d_days["2025-09-22"] = ["absent"]
+    _attend(d, d_days)
+    row = _computed({"D": d})["D"]
+    vector = row.feature_vector
+    # Week 2: Sep 15-18 (4 school days, 1 missed); week 3: 1 of 5 missed; week 4: 4 recorded.
+    assert vector["attendance"] == [1.0, 0.75, 0.8, 1.0]
+    assert vector["features"]["longest_absence_streak"] == 2
+    # 19 school days, 18 of them recorded for D, 16 attended.
+    assert vector["metadata"] == {"weeks_of_data": 4, "data_quality": round(18 / 19, 4)}
+    assert row.attendance_rate == pytest.approx(16 / 18, abs=1e-4)
+
+
 def test_per_period_days_count_each_period_and_half_a_day_missed_is_a_missed_day(rows):
     vector = rows["B"].feature_vector
     assert vector["attendance"] == [None, None, None, 0.5]
