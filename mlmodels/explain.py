@@ -6,6 +6,12 @@ the weights come from XGBoost's per-student feature contributions (`pred_contrib
 log-odds): only features that push this student's risk up are factors, and each weight is its
 share of the total upward push. Inputs that are not about the student's own conduct or results
 (grade level, weeks of data, data quality) never become factors; demographics are not inputs.
+
+A push is a reason to act only where the student's own value says something is wrong
+(`CONCERNS`): a model can push risk up for a student with no tardies (because the rest of the
+picture is worse than usual), but "arrived late on 0 days" is not a reason to call home. A
+missing value is a factor only where it means missing records (no attendance or no grades);
+no incident in a year (days_since_last_incident missing) is never a factor.
 """
 
 import math
@@ -114,19 +120,63 @@ FACTORS: dict[str, tuple[Callable[[float], str], str]] = {
         "Transition support: a peer mentor and a review of records from the previous school.",
     ),
 }
+
+
+def _at_least(limit: float) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda v: v >= limit
+
+
+# feature: where the student's own value states a concern (values as arrays). A feature not
+# listed here (a rate, a GPA, an average, days since an incident) is a concern whenever the
+# model says it pushes the risk up: its words state the student's level plainly.
+COUNTED = (
+    "absences_30d", "excused_absences_30d", "tardies_30d", "longest_absence_streak",
+    "courses_failing", "missing_assignments_30d", "incidents_ytd", "mid_year_entry",
+    *(f"incidents_90d_severity_{level}" for level in range(1, 6)),
+)  # fmt: skip
+CONCERNS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    **dict.fromkeys(COUNTED, _at_least(0.5)),  # at least one (as the words round it)
+    "overage_years": _at_least(1.0),  # over-age for grade (docs/features.md)
+    "gpa_change_6w": lambda v: v <= -0.005,  # a drop, as the words round it
+    "gpa_change_ytd": lambda v: v <= -0.005,
+}
+
+# A missing value means missing records for these (what to do about it), and nothing for others.
 MISSING = {
     "attendance": "Check that attendance is being recorded for this student.",
     "gpa": "No grades are recorded yet: ask the student's teachers how the student is doing.",
 }
+MISSING_RECORDS = {
+    "attendance_rate_ytd": "attendance",
+    "attendance_rate_30d": "attendance",
+    "absences_30d": "attendance",
+    "excused_absences_30d": "attendance",
+    "tardies_30d": "attendance",
+    "longest_absence_streak": "attendance",
+    "gpa_current": "gpa",
+    "gpa_change_6w": "gpa",
+    "gpa_change_ytd": "gpa",
+    "courses_failing": "gpa",
+    "lowest_course_average": "gpa",
+    "missing_assignments_30d": "gpa",
+}
+
+
+def concerning(name: str, values: np.ndarray) -> np.ndarray:
+    """Where `values` of feature `name` are a reason to act: a concerning value, or missing
+    records."""
+    values = np.asarray(values, dtype=float)
+    missing = np.isnan(values)
+    with np.errstate(invalid="ignore"):
+        concern = CONCERNS[name](values) if name in CONCERNS else np.ones(values.shape, bool)
+    return np.where(missing, name in MISSING_RECORDS, concern)
 
 
 def factor(name: str, value: float | None, weight: float) -> dict:
     """One factor: the feature, its weight, the student's value, words and what to do."""
     if value is None or math.isnan(float(value)):
-        kind = "attendance" if "attendance" in name or "absence" in name else "gpa"
-        label = name.replace("_", " ")
-        description = f"No data for {label}"
-        recommendation = MISSING.get(kind, MISSING["attendance"])
+        description = f"No data for {name.replace('_', ' ')}"
+        recommendation = MISSING[MISSING_RECORDS.get(name, "attendance")]
         value = None
     else:
         describe, recommendation = FACTORS[name]
@@ -145,7 +195,12 @@ def from_contributions(
     contributions: np.ndarray, values: np.ndarray, names: tuple[str, ...]
 ) -> list[list[dict]]:
     """Per row, the factors from a (rows, inputs + 1) pred_contribs matrix (last column: bias)."""
-    explainable = np.array([n not in NOT_FACTORS and n in FACTORS for n in names])
+    explainable = np.column_stack(
+        [
+            concerning(n, values[:, i]) & (n not in NOT_FACTORS and n in FACTORS)
+            for i, n in enumerate(names)
+        ]
+    )
     pushes = np.where(explainable, contributions[:, : len(names)], 0.0)
     out = []
     for row, push in enumerate(pushes):

@@ -6,7 +6,7 @@ import pytest
 
 from mlmodels import baseline
 from mlmodels.dataset import MODEL_INPUTS
-from mlmodels.explain import FACTORS, factor, from_contributions
+from mlmodels.explain import FACTORS, MISSING, factor, from_contributions
 from tests.mlmodels.history import features
 
 
@@ -50,9 +50,53 @@ def test_factors_are_the_features_pushing_risk_up_strongest_first():
 
 def test_at_most_five_factors():
     pushes = {name: 0.1 * (i + 1) for i, name in enumerate(list(FACTORS)[:8])}
-    (factors,) = from_contributions(_contributions(**pushes), _row(), MODEL_INPUTS)
+    assert list(pushes)[2:6] == ["absences_30d", "excused_absences_30d", "tardies_30d",
+                                 "longest_absence_streak"]  # fmt: skip
+    values = _row(absences_30d=3.0, excused_absences_30d=1.0, tardies_30d=2.0,
+                  longest_absence_streak=2.0, gpa_change_6w=-0.4)  # fmt: skip
+    (factors,) = from_contributions(_contributions(**pushes), values, MODEL_INPUTS)
     assert len(factors) == 5
     assert factors[0]["factor"] == list(FACTORS)[7]
+
+
+def test_a_push_on_a_value_that_states_no_concern_is_not_a_factor():
+    # An ordinary student whose other numbers the model finds worse than usual: no tardies, no
+    # incident in a year, at the usual age for the grade, GPA up, enrolled from the start.
+    values = _row(tardies_30d=0.0, overage_years=0.2, gpa_change_6w=0.3, mid_year_entry=0.0,
+                  incidents_ytd=0.0, days_since_last_incident=None, absences_30d=4.0)  # fmt: skip
+    contributions = _contributions(
+        tardies_30d=0.5, overage_years=0.4, gpa_change_6w=0.3, mid_year_entry=0.3,
+        incidents_ytd=0.2, days_since_last_incident=0.2, absences_30d=0.1,
+    )  # fmt: skip
+    (factors,) = from_contributions(contributions, values, MODEL_INPUTS)
+    assert [(f["factor"], f["weight"]) for f in factors] == [("absences_30d", 1.0)]
+
+
+def test_the_same_features_are_factors_where_the_students_values_are_concerning():
+    values = _row(tardies_30d=3.0, overage_years=1.5, gpa_change_6w=-0.3, mid_year_entry=1.0,
+                  incidents_ytd=2.0, days_since_last_incident=12.0)  # fmt: skip
+    contributions = _contributions(
+        tardies_30d=0.5, overage_years=0.4, gpa_change_6w=0.3, mid_year_entry=0.2,
+        incidents_ytd=0.1, days_since_last_incident=0.05,
+    )  # fmt: skip
+    (factors,) = from_contributions(contributions, values, MODEL_INPUTS)
+    assert [f["description"] for f in factors] == [
+        "Arrived late on 3 days in the last 30 days",
+        "Is 1.5 years older than usual for the grade",
+        "GPA changed by -0.30 over the last 6 weeks",
+        "Joined the school during the school year",
+        "Had 2 discipline incidents this school year",
+    ]
+
+
+def test_missing_records_are_a_factor_with_what_to_check():
+    values = _row(attendance_rate_30d=None, lowest_course_average=None)
+    contributions = _contributions(attendance_rate_30d=0.6, lowest_course_average=0.4)
+    (factors,) = from_contributions(contributions, values, MODEL_INPUTS)
+    assert [(f["description"], f["recommendation"], f["value"]) for f in factors] == [
+        ("No data for attendance rate 30d", MISSING["attendance"], None),
+        ("No data for lowest course average", MISSING["gpa"], None),
+    ]
 
 
 @pytest.mark.parametrize(
