@@ -88,3 +88,29 @@ class StudentFeaturesRow(models.Model):
 
     def __str__(self) -> str:
         return f"features as of {self.feature_date}"
+
+
+class StudentFeaturesStage(models.Model):
+    """A feature run's rows before they are published (analytics.services).
+
+    The chunks of one run of `compute_features` (threads, or Celery workers) each write their
+    rows here under the run's id, each in its own transaction; when every chunk is done, one
+    transaction makes them the date's rows in `student_features` and empties the run. So a run
+    that fails half-way leaves the date's published rows exactly as they were. On PostgreSQL the
+    table is UNLOGGED (migration 0003): its rows are scratch, never worth a crash-safe write.
+    """
+
+    run = models.UUIDField()
+    student_id = models.UUIDField()
+    feature_date = models.DateField()
+    attendance_rate = RealField(null=True)
+    gpa_current = RealField(null=True)
+    discipline_incidents = models.IntegerField()
+    feature_vector = models.JSONField()
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "student_features_stage"
+
+    def __str__(self) -> str:
+        return f"staged features of {self.student_id} as of {self.feature_date}"

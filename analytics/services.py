@@ -1,35 +1,43 @@
 """Computing and storing weekly feature rows: the bridge between the records and
 analytics/features.py (pure pandas)."""
 
+import contextlib
 import datetime as dt
 import io
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import pandas as pd
 from django.db import connection, transaction
+from django.utils import timezone
 
 from analytics import features, selectors
-from analytics.models import StudentFeatures
-from analytics.selectors import COHORT_CONDITION, cohort_ids, cohort_params
+from analytics.models import StudentFeaturesStage
+from analytics.selectors import cohort_ids
 
 CHUNK_SIZE = 5000
 WORKERS = 2  # chunks computed at once by features_compute (PostgreSQL)
+ABANDONED = dt.timedelta(days=1)  # a run's stage older than this belongs to a run that died
 _JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 @transaction.atomic
 def features_compute_chunk(
-    *, as_of: dt.date, student_ids: list[str], school_days: list[dt.date] | None = None
+    *,
+    as_of: dt.date,
+    student_ids: list[str],
+    run: uuid.UUID,
+    school_days: list[dt.date] | None = None,
 ) -> int:
-    """Compute T's rows for these students and replace theirs; return the rows written.
+    """Compute T's rows for these students into the run's stage; return the rows written.
 
     Steps: the district's school days of the year up to T (unless given: they are the same for
     every chunk of T); these students' records summed per student in SQL (one statement per kind
-    of record); the features from those sums (analytics/features.py); the chunk's rows for T
-    replaced. Atomic: a chunk's rows for T are replaced all at once or not at all. Idempotent:
-    running it again writes the same rows. Leakage-free: nothing dated after T is read.
+    of record); the features from those sums (analytics/features.py); the rows staged under
+    `run` in one transaction. Nothing is published: `features_publish` does that once every
+    chunk of the run is staged. Leakage-free: nothing dated after T is read.
     """
     if not student_ids:
         return 0
@@ -40,19 +48,19 @@ def features_compute_chunk(
         windows=windows, student_ids=student_ids, school_days=school_days
     )
     rows = features.compute(windows, records)
-    StudentFeatures.objects.filter(feature_date=as_of, student_id__in=student_ids).delete()
-    _insert(as_of, rows)
+    _insert(run, as_of, rows)
     return len(rows)
 
 
-def _insert(as_of: dt.date, rows: pd.DataFrame) -> None:
-    """Bulk-insert the rows: one COPY on PostgreSQL, batched INSERTs elsewhere."""
+def _insert(run: uuid.UUID, as_of: dt.date, rows: pd.DataFrame) -> None:
+    """Stage the rows: one COPY on PostgreSQL, batched INSERTs elsewhere."""
     if rows.empty:
         return
     if connection.vendor != "postgresql":
-        StudentFeatures.objects.bulk_create(
+        StudentFeaturesStage.objects.bulk_create(
             [
-                StudentFeatures(
+                StudentFeaturesStage(
+                    run=run,
                     student_id=row.student_id,
                     feature_date=as_of,
                     attendance_rate=row.attendance_rate,
@@ -66,9 +74,11 @@ def _insert(as_of: dt.date, rows: pd.DataFrame) -> None:
         )
         return
     # COPY's text format: tab-separated, \N for NULL; JSON needs only its backslashes doubled.
+    prefix = f"{run}\t"
     day = as_of.isoformat()
     lines = [
-        "\t".join(
+        prefix
+        + "\t".join(
             (
                 row.student_id,
                 day,
@@ -83,8 +93,8 @@ def _insert(as_of: dt.date, rows: pd.DataFrame) -> None:
     buffer = io.StringIO("\n".join(lines) + "\n")
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(
-            "COPY student_features (student_id, feature_date, attendance_rate, gpa_current, "
-            "discipline_incidents, feature_vector) FROM STDIN",
+            f"COPY {StudentFeaturesStage._meta.db_table} (run, student_id, feature_date, "
+            "attendance_rate, gpa_current, discipline_incidents, feature_vector) FROM STDIN",
             buffer,
         )
 
@@ -93,15 +103,40 @@ def _copy_text(value: float | None) -> str:
     return "\\N" if value is None else repr(value)
 
 
-def features_prune(*, as_of: dt.date) -> int:
-    """Delete T's rows of students no longer in T's cohort (left, or enrolled later)."""
-    with connection.cursor() as cursor:
+COLUMNS = "student_id, feature_date, attendance_rate, gpa_current, discipline_incidents, "
+COLUMNS += "feature_vector"
+
+
+def features_publish(*, as_of: dt.date, run: uuid.UUID) -> int:
+    """Make the run's staged rows T's rows, all at once; return how many.
+
+    One transaction: T's published rows are deleted (so a student who has left T's cohort since
+    loses that date's row), the run's staged rows take their place (a student deleted meanwhile
+    is passed over), and the run's stage is emptied. Before it commits, readers see T's old
+    rows; after, the new ones; never a mixture.
+    """
+    staged = StudentFeaturesStage._meta.db_table
+    run_value = StudentFeaturesStage._meta.get_field("run").get_db_prep_value(run, connection)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM student_features WHERE feature_date = %s", [as_of])
         cursor.execute(
-            "DELETE FROM student_features WHERE feature_date = %s AND student_id NOT IN ("
-            f" SELECT s.id FROM students s WHERE {COHORT_CONDITION})",
-            [as_of, *cohort_params(as_of)],
+            f"INSERT INTO student_features ({COLUMNS}) SELECT {COLUMNS} FROM {staged} "
+            "WHERE run = %s AND feature_date = %s AND student_id IN (SELECT id FROM students)",
+            [run_value, as_of],
         )
-        return cursor.rowcount
+        published = cursor.rowcount
+        features_discard(run=run)
+    return published
+
+
+def features_discard(*, run: uuid.UUID | None = None, older_than: dt.timedelta | None = None):
+    """Empty one run's stage, or the stage of runs started more than `older_than` ago (runs that
+    died with their process)."""
+    if run is not None:
+        StudentFeaturesStage.objects.filter(run=run).delete()
+    if older_than is not None:
+        cutoff = timezone.now() - older_than
+        StudentFeaturesStage.objects.filter(created_at__lt=cutoff).delete()
 
 
 def chunks(ids: list[str], size: int = CHUNK_SIZE) -> list[list[str]]:
@@ -118,28 +153,34 @@ def features_compute(
     """Compute and store the feature rows of T's whole cohort, in-process, chunk by chunk.
 
     Steps: find the cohort (one query) and the year's school days (one query); for each chunk of
-    students, sum their records per student with one query per kind, compute (pandas), replace
-    their rows for T (one transaction per chunk); finally delete T's rows of students who are
-    not in the cohort. On PostgreSQL `workers` chunks run at once, each in its own thread and
-    connection: while the database sums one chunk, Python computes and writes another. On SQLite,
-    or inside the caller's transaction (whose rows other connections cannot see), chunks run one
-    at a time in this thread. The Celery task analytics.tasks.compute_weekly_features runs the
-    same chunks on workers. Idempotent; a failure leaves every other date's rows untouched and
-    can simply be rerun.
+    students, sum their records per student with one query per kind, compute (pandas), stage
+    the rows under this run's id; finally publish the run: T's rows replaced in one transaction
+    (`features_publish`), so a run that fails leaves T's rows as they were. On PostgreSQL
+    `workers` chunks run at once, each in its own thread and connection: while the database sums
+    one chunk, Python computes and writes another. On SQLite, or inside the caller's transaction
+    (whose rows other connections cannot see), chunks run one at a time in this thread. The
+    Celery task analytics.tasks.compute_weekly_features runs the same chunks on workers.
+    Idempotent; a failure leaves every date's rows untouched and can simply be rerun.
     """
+    features_discard(older_than=ABANDONED)
+    run = uuid.uuid4()
     ids = cohort_ids(as_of=as_of)
     days = selectors.school_days(first=features.school_year_start(as_of), last=as_of)
 
     def compute_chunk(chunk: list[str]) -> int:
-        return features_compute_chunk(as_of=as_of, student_ids=chunk, school_days=days)
+        return features_compute_chunk(as_of=as_of, student_ids=chunk, run=run, school_days=days)
 
     written = 0
-    for count in _each(compute_chunk, chunks(ids, chunk_size), workers):
-        written += count
-        if progress:
-            progress(written, len(ids))
-    features_prune(as_of=as_of)
-    return written
+    try:
+        for count in _each(compute_chunk, chunks(ids, chunk_size), workers):
+            written += count
+            if progress:
+                progress(written, len(ids))
+    except BaseException:
+        with contextlib.suppress(Exception):  # else the next run sweeps it (ABANDONED)
+            features_discard(run=run)
+        raise
+    return features_publish(as_of=as_of, run=run)
 
 
 def _each(function: Callable, items: list, workers: int) -> Iterator:

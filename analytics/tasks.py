@@ -1,24 +1,35 @@
 """Celery entry points for the weekly features: thin, they take dates and ids."""
 
 import datetime as dt
+import uuid
 
 from celery import chord, group, shared_task
 from django.utils import timezone
 
 from analytics.selectors import cohort_ids, last_completed_week
-from analytics.services import chunks, features_compute_chunk, features_prune
+from analytics.services import (
+    ABANDONED,
+    chunks,
+    features_compute_chunk,
+    features_discard,
+    features_publish,
+)
 
 
 @shared_task
-def compute_features_chunk(as_of: str, student_ids: list[str]) -> int:
-    return features_compute_chunk(as_of=dt.date.fromisoformat(as_of), student_ids=student_ids)
+def compute_features_chunk(as_of: str, student_ids: list[str], run: str) -> int:
+    """Stage one chunk's rows under the run's id (nothing is published yet)."""
+    return features_compute_chunk(
+        as_of=dt.date.fromisoformat(as_of), student_ids=student_ids, run=uuid.UUID(run)
+    )
 
 
 @shared_task
-def finish_features(written: list[int], as_of: str) -> int:
-    """The chord's callback: drop rows of students who left the cohort; total rows written."""
-    features_prune(as_of=dt.date.fromisoformat(as_of))
-    return sum(written)
+def finish_features(written: list[int], as_of: str, run: str) -> int:
+    """The chord's callback, once every chunk is staged: publish the run, T's rows replaced in
+    one transaction; the rows published. If a chunk fails, the callback never runs and T's rows
+    stay as they were (the run's stage is swept by a later run)."""
+    return features_publish(as_of=dt.date.fromisoformat(as_of), run=uuid.UUID(run))
 
 
 @shared_task(bind=True)
@@ -29,6 +40,8 @@ def compute_weekly_features(self, as_of: str | None = None, chunk_size: int = 50
     when the last chunk is done. Default T: the Sunday ending the last completed week.
     """
     day = dt.date.fromisoformat(as_of) if as_of else last_completed_week(timezone.localdate())
+    features_discard(older_than=ABANDONED)
+    run = str(uuid.uuid4())
     parts = chunks(cohort_ids(as_of=day), chunk_size)
-    work = group(compute_features_chunk.s(day.isoformat(), part) for part in parts)
-    return self.replace(chord(work, finish_features.s(day.isoformat())))
+    work = group(compute_features_chunk.s(day.isoformat(), part, run) for part in parts)
+    return self.replace(chord(work, finish_features.s(day.isoformat(), run)))

@@ -5,11 +5,13 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 
-from analytics.models import StudentFeatures
+from analytics import features
+from analytics.models import StudentFeatures, StudentFeaturesStage
 from analytics.selectors import cohort_ids, last_completed_week
-from analytics.services import features_compute
+from analytics.services import ABANDONED, features_compute
 from analytics.tasks import compute_weekly_features
 from records.importing import district_import
+from records.models import AttendanceRecord
 from tests.records.factories import (
     AttendanceRecordFactory,
     DisciplineIncidentFactory,
@@ -142,3 +144,75 @@ def test_chunks_computed_at_once_write_exactly_the_rows_of_one_at_a_time(small_d
 
     assert len(one_at_a_time) > 30
     assert _vectors(as_of) == one_at_a_time
+
+
+class ChunkFails(Exception):
+    pass
+
+
+def _fail_on_chunk(monkeypatch, number: int):
+    """Make the `number`-th chunk's computation (1-based) fail, as a crash would."""
+    compute, calls = features.compute, []
+
+    def failing(windows, records):
+        calls.append(1)
+        if len(calls) == number:
+            raise ChunkFails(f"chunk {number}")
+        return compute(windows, records)
+
+    monkeypatch.setattr(features, "compute", failing)
+
+
+@pytest.mark.django_db(transaction=True)  # on PostgreSQL, chunks run in two threads
+def test_a_run_that_fails_half_way_leaves_the_dates_rows_as_they_were(small_district, monkeypatch):
+    district_import(folder=small_district)
+    as_of = dt.date(2025, 9, 14)
+    features_compute(as_of=as_of, chunk_size=7)
+    before = _vectors(as_of)
+    # New records that would change every student's row, then a run that dies in chunk 3 of 6.
+    AttendanceRecord.objects.filter(date__lte=as_of).update(status="absent")
+    _fail_on_chunk(monkeypatch, 3)
+    with pytest.raises(ChunkFails):
+        features_compute(as_of=as_of, chunk_size=7)
+
+    assert _vectors(as_of) == before  # not one row of the failed run is visible
+    assert not StudentFeaturesStage.objects.exists()  # and none is left behind
+    monkeypatch.undo()
+    features_compute(as_of=as_of, chunk_size=7)  # simply run again
+    after = _vectors(as_of)
+    assert after.keys() == before.keys()
+    assert all(after[s] != before[s] for s in before)
+
+
+def test_a_new_week_that_fails_half_way_has_no_rows_at_all(small_district, monkeypatch):
+    district_import(folder=small_district)
+    _fail_on_chunk(monkeypatch, 2)
+    with pytest.raises(ChunkFails):
+        features_compute(as_of=dt.date(2025, 9, 14), chunk_size=7)
+    assert not StudentFeatures.objects.exists()
+
+
+def test_a_celery_run_whose_chunk_fails_publishes_nothing(student, monkeypatch):
+    features_compute(as_of=T)
+    before = _vectors()
+    AttendanceRecordFactory(student=student, date="2025-10-03", status="absent")
+    _fail_on_chunk(monkeypatch, 1)
+    with pytest.raises(ChunkFails):
+        compute_weekly_features.apply(kwargs={"as_of": T.isoformat()}).get()
+    assert _vectors() == before
+
+
+def test_the_stage_of_a_run_that_died_is_swept_by_the_next_run(student):
+    died = StudentFeaturesStage.objects.create(
+        run="00000000-0000-4000-8000-000000000001",
+        student_id=student.pk,
+        feature_date=T,
+        discipline_incidents=0,
+        feature_vector={},
+    )
+    StudentFeaturesStage.objects.filter(pk=died.pk).update(
+        created_at=died.created_at - ABANDONED - dt.timedelta(minutes=1)
+    )
+    features_compute(as_of=T)
+    assert not StudentFeaturesStage.objects.exists()
+    assert StudentFeatures.objects.filter(feature_date=T).count() == 1
