@@ -103,8 +103,10 @@ def _copy_text(value: float | None) -> str:
     return "\\N" if value is None else repr(value)
 
 
-COLUMNS = "student_id, feature_date, attendance_rate, gpa_current, discipline_incidents, "
-COLUMNS += "feature_vector"
+_COLUMNS = ", ".join(
+    ("student_id", "feature_date", "attendance_rate", "gpa_current", "discipline_incidents",
+     "feature_vector")
+)  # fmt: skip
 
 
 def features_publish(*, as_of: dt.date, run: uuid.UUID) -> int:
@@ -120,7 +122,7 @@ def features_publish(*, as_of: dt.date, run: uuid.UUID) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM student_features WHERE feature_date = %s", [as_of])
         cursor.execute(
-            f"INSERT INTO student_features ({COLUMNS}) SELECT {COLUMNS} FROM {staged} "
+            f"INSERT INTO student_features ({_COLUMNS}) SELECT {_COLUMNS} FROM {staged} "
             "WHERE run = %s AND feature_date = %s AND student_id IN (SELECT id FROM students)",
             [run_value, as_of],
         )
