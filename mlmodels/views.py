@@ -192,10 +192,16 @@ def _model_view(model: ModelMetadata) -> dict:
         {"predicted": b["predicted"], "observed": _number(b.get("observed")), "n": b.get("n")}
         for b in own
     ]
+    auc, rules_auc = _number(metrics.get("auc_roc")), _number(baseline.get("auc_roc"))
     return {
         "model": model,
         "rows": rows,
         "has_baseline": bool(baseline),
+        # A learned model that ranks its own validation students worse than the ABC rules (only
+        # `activate_model --even-if-worse` activates one): said where it cannot be missed.
+        "behind_baseline": (auc, rules_auc)
+        if auc is not None and rules_auc is not None and auc < rules_auc
+        else None,
         "k_rows": k_rows,
         "k_chart": charts.bar_chart(
             f"precision-at-k-{model.model_version}",

@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
+from mlmodels.models import ModelMetadata
 from tests.mlmodels.factories import ModelMetadataFactory
-from tests.web.conftest import client_for
+from tests.web.conftest import FULL_METRICS, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +49,17 @@ def test_model_page_shows_metrics_beside_the_baseline(client, district, district
     assert 'data-chart="calibration-xgb-1"' in html and 'data-chart="precision-at-k-xgb-1"' in html
     assert "2 groups flagged" not in html and "1 group flagged" in html
     assert "(too small)" in html
+
+
+def test_model_page_warns_of_a_model_behind_the_abc_rules(client, district, district_admin):
+    page = client_for(client, district_admin)
+    assert "worse than the ABC rules" not in page.get(reverse("model_performance")).content.decode()
+    ModelMetadata.objects.filter(model_version="xgb-1").update(
+        performance_metrics={**FULL_METRICS, "auc_roc": 0.70}
+    )
+    html = page.get(reverse("model_performance")).content.decode()
+    assert "worse than the ABC rules did on the same students (AUC 0.700 against 0.740)" in html
+    assert "It was activated anyway" in html
 
 
 @pytest.mark.parametrize(
