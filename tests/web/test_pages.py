@@ -5,6 +5,8 @@ from django.urls import reverse
 
 from mlmodels.models import ModelMetadata
 from tests.mlmodels.factories import ModelMetadataFactory
+from tests.records.factories import AttendanceRecordFactory
+from tests.students.factories import StudentFactory
 from tests.web.conftest import FULL_METRICS, client_for
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +25,24 @@ def test_attendance_trends_by_grade_and_week(client, district, district_admin):
     }
     assert 'data-chart="attendance-trends"' in response.content.decode()
     assert response.context["weeks"] == 8
+
+
+def test_attendance_trends_fold_days_into_monday_to_sunday_weeks(client, superuser):
+    grade_9, grade_10 = StudentFactory(grade_level=9), StudentFactory(grade_level=10)
+    days = {
+        "2025-09-22": "present",  # Monday
+        "2025-09-24": "absent",  # Wednesday
+        "2025-09-28": "present",  # Sunday: still the week of Monday the 22nd
+        "2025-09-29": "tardy",  # Monday: the next week
+    }
+    for day, status in days.items():
+        AttendanceRecordFactory(student=grade_9, date=day, status=status)
+    AttendanceRecordFactory(student=grade_10, date="2025-09-23", status="present")
+    rows = client_for(client, superuser).get(reverse("attendance_trends")).context["rows"]
+    assert [
+        (str(r["week"]), r["grade_level"], r["total_records"], r["present_count"]) for r in rows
+    ] == [("2025-09-22", 9, 3, 2), ("2025-09-22", 10, 1, 1), ("2025-09-29", 9, 1, 0)]
+    assert rows[0]["attendance_rate"] == 0.667
 
 
 def test_attendance_trends_cover_only_the_students_in_reach(client, district, educator):
