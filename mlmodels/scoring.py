@@ -171,8 +171,19 @@ def _upsert(as_of: dt.date, version: str, scored: pd.DataFrame, stamp: dt.dateti
             )
         )
     buffer.seek(0)
-    names = "id, student_id, as_of, prediction_date, risk_score, risk_category, confidence, "
-    names += "risk_factors, model_version"
+    names = ", ".join(
+        (
+            "id",
+            "student_id",
+            "as_of",
+            "prediction_date",
+            "risk_score",
+            "risk_category",
+            "confidence",
+            "risk_factors",
+            "model_version",
+        )
+    )  # the order of the CSV columns above
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in REWRITTEN)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS pg_temp.scored_stage")

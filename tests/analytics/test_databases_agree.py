@@ -109,6 +109,5 @@ def test_sqlite_and_postgresql_compute_the_same_feature_rows(tmp_path):
     assert len(here) > len(weeks) * 100  # every week has a cohort
     assert here.keys() == there.keys()
     differ = [key for key in sorted(here) if here[key] != there[key]]
-    assert not differ, f"{len(differ)} rows differ, first {differ[0]}:\n{here[differ[0]]}\n" + (
-        f"{there[differ[0]]}"
-    )
+    first = differ[0] if differ else None
+    assert not differ, f"{len(differ)} rows differ; {first}:\n{here[first]}\n{there[first]}"
