@@ -1,5 +1,8 @@
 # The two set-up commands of the README are `make demo` and `make test`.
 SHELL := /bin/bash
+# Some machines set PYTHONDONTWRITEBYTECODE: every command would then compile Django, pandas and
+# XGBoost afresh (10-20 s each). Let Python cache its bytecode in .venv and the project.
+unexport PYTHONDONTWRITEBYTECODE
 PY := .venv/bin/python
 
 .PHONY: install demo test lint format bench-import bench-generate bench-features bench-model bench-pages

@@ -13,6 +13,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 
 WEEKS = 4  # weekly values in the document's attendance / academic / behavioral lists
 WINDOW_30 = 30
@@ -53,10 +54,35 @@ FEATURE_NAMES = (
 )
 
 
-def school_year_start(as_of: dt.date, month: int = 8, day: int = 1) -> dt.date:
-    """The first day of the school year that contains `as_of` (default: August 1)."""
+def school_year_start(as_of: dt.date, month: int | None = None, day: int | None = None) -> dt.date:
+    """The first day of the school year that contains `as_of`: the district setting
+    EDUPULSE_SCHOOL_YEAR_START (month, day; default August 1)."""
+    if month is None or day is None:
+        month, day = settings.EDUPULSE_SCHOOL_YEAR_START
     start = dt.date(as_of.year, month, day)
     return start if as_of >= start else dt.date(as_of.year - 1, month, day)
+
+
+def school_year_end(as_of: dt.date) -> dt.date:
+    """The last day of the school year that contains `as_of` (the day before the next starts)."""
+    start = school_year_start(as_of)
+    return school_year_start(start.replace(year=start.year + 1)) - dt.timedelta(days=1)
+
+
+def school_year_label(as_of: dt.date) -> str:
+    """'2025-2026' for any day of the school year that starts in 2025."""
+    start = school_year_start(as_of)
+    return f"{start.year}-{start.year + 1}"
+
+
+def school_year_bounds(label: str) -> tuple[dt.date, dt.date]:
+    """The first and last day of the school year named 'YYYY-YYYY'."""
+    first, _, second = label.partition("-")
+    if not (first.isdigit() and second.isdigit() and int(second) == int(first) + 1):
+        raise ValueError(f"{label!r} is not a school year in the form YYYY-YYYY (e.g. 2025-2026)")
+    month, day = settings.EDUPULSE_SCHOOL_YEAR_START
+    start = dt.date(int(first), month, day)
+    return start, school_year_end(start)
 
 
 def _days(n: int) -> dt.timedelta:
@@ -190,10 +216,18 @@ def compute(windows: Windows, records: Records) -> pd.DataFrame:
 
     weekly_gpa = [gpa[f"w{k}"] for k in weeks]
     trends = [_slope(weekly_attendance), _slope(weekly_gpa), _slope(weekly_incidents)]
-    return _documents(ids, out, weekly_attendance, weekly_gpa, weekly_incidents, trends)
+    # The grade and school the student had on T (analytics/selectors.py reads them from the
+    # enrollment history): training rows of earlier years never see this year's grade.
+    on_t = {
+        "grade_level": _json_values(students["grade_level"].astype(float), 0),
+        "school": [None if s != s else s for s in students.get("school", [None] * len(ids))],
+    }
+    return _documents(ids, out, weekly_attendance, weekly_gpa, weekly_incidents, trends, on_t)
 
 
-def _documents(ids, out, weekly_attendance, weekly_gpa, weekly_incidents, trends) -> pd.DataFrame:
+def _documents(
+    ids, out, weekly_attendance, weekly_gpa, weekly_incidents, trends, on_t
+) -> pd.DataFrame:
     """The rows to store. The numbers become JSON values column by column, as plain Python
     floats: going through pandas or numpy student by student is several times slower."""
     features = [_json_values(out[name]) for name in FEATURE_NAMES]
@@ -205,13 +239,22 @@ def _documents(ids, out, weekly_attendance, weekly_gpa, weekly_incidents, trends
     }
     rows = []
     weekly_lists = (zip(*values, strict=True) for values in lists.values())
-    per_student = zip(ids, zip(*features, strict=True), *weekly_lists, strict=True)
-    for student_id, values, *weekly in per_student:
+    per_student = zip(
+        ids,
+        zip(*features, strict=True),
+        on_t["grade_level"],
+        on_t["school"],
+        *weekly_lists,
+        strict=True,
+    )
+    for student_id, values, grade_level, school, *weekly in per_student:
         named = dict(zip(FEATURE_NAMES, values, strict=True))
         vector = {key: list(v) for key, v in zip(lists, weekly, strict=True)}
         vector["metadata"] = {
             "weeks_of_data": named["weeks_of_data"],
             "data_quality": named["data_quality"],
+            "grade_level": None if grade_level is None else int(grade_level),
+            "school": school,
         }
         vector["features"] = named
         rows.append(

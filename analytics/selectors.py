@@ -12,18 +12,25 @@ from records.models import StudentOutcome
 
 _TERMINAL = tuple(sorted(str(t) for t in StudentOutcome.TERMINAL))
 
-# A student is in the cohort of T when enrolled on T (no enrollment date counts as enrolled)
-# and no terminal outcome (dropped out, withdrawn, transferred, graduated) happened on or before T.
-# The NOT EXISTS probes idx_outcomes_student_date.
+# A student is in the cohort of T when an enrollment of theirs covers T (entry_date <= T <
+# exit_date, or no exit date yet: records.Enrollment). A student without any enrollment history
+# falls back to the current values: enrolled on T (no enrollment date counts as enrolled) and no
+# terminal outcome (dropped out, withdrawn, transferred, graduated) on or before T.
+# The EXISTS probe idx_enrollments_student_entry; the outcomes probe idx_outcomes_student_date.
+ENROLLED_ON = (
+    "e.student_id = s.id AND e.entry_date <= %s AND (e.exit_date IS NULL OR e.exit_date > %s)"
+)
 COHORT_CONDITION = (
-    "(s.enrollment_date IS NULL OR s.enrollment_date <= %s) AND NOT EXISTS ("
+    f"(EXISTS (SELECT 1 FROM enrollments e WHERE {ENROLLED_ON}) OR ("
+    " NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.student_id = s.id)"
+    " AND (s.enrollment_date IS NULL OR s.enrollment_date <= %s) AND NOT EXISTS ("
     " SELECT 1 FROM student_outcomes o WHERE o.student_id = s.id AND o.outcome_date <= %s"
-    f" AND o.outcome_type IN ({', '.join(['%s'] * len(_TERMINAL))}))"
+    f" AND o.outcome_type IN ({', '.join(['%s'] * len(_TERMINAL))}))))"
 )
 
 
 def cohort_params(as_of: dt.date) -> list:
-    return [as_of, as_of, *_TERMINAL]
+    return [as_of, as_of, as_of, as_of, *_TERMINAL]
 
 
 def cohort_ids(*, as_of: dt.date) -> list[str]:
@@ -169,9 +176,18 @@ _INCIDENTS_WEEK = """
        SUM(CASE WHEN incident_date BETWEEN %(w{k}_first)s AND %(w{k}_last)s THEN 1 ELSE 0 END)
            AS incidents_w{k}"""
 
+# Each student's grade, school and entry date on T: from the enrollment that covers T
+# (idx_enrollments_student_entry), else the current values (a student without history).
 _STUDENTS_SQL = """
-SELECT id AS student_id, date_of_birth, grade_level, enrollment_date FROM students
-WHERE id IN ({ids})
+SELECT s.id AS student_id, s.date_of_birth,
+       CASE WHEN e.id IS NULL THEN s.grade_level ELSE e.grade_level END AS grade_level,
+       CASE WHEN e.id IS NULL THEN s.school ELSE e.school END AS school,
+       CASE WHEN e.id IS NULL THEN s.enrollment_date ELSE e.entry_date END AS enrollment_date
+FROM students s LEFT JOIN enrollments e
+  ON e.student_id = s.id AND e.entry_date <= %(as_of)s
+     AND (e.exit_date IS NULL OR e.exit_date > %(as_of)s)
+WHERE s.id IN ({ids})
+ORDER BY s.id, e.entry_date
 """
 
 
@@ -220,8 +236,11 @@ def chunk_records(
         severities=",".join(_INCIDENTS_SEVERITY.format(level=level) for level in range(1, 6)),
         weeks=",".join(_INCIDENTS_WEEK.format(k=k) for k in weeks),
     )
+    students = query_frame(_STUDENTS_SQL.format(ids=ids), params, ("student_id", "school"))
+    # Two enrollments covering T (a move between schools on the same day): the later entry.
+    students = students.drop_duplicates("student_id", keep="last").reset_index(drop=True)
     return features.Records(
-        students=query_frame(_STUDENTS_SQL.format(ids=ids), params),
+        students=students,
         attendance=query_frame(attendance, params),
         grades=query_frame(grades, params),
         incidents=query_frame(incidents, params),

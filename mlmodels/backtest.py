@@ -13,21 +13,45 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from django.conf import settings
+from scipy.stats import kendalltau
 
 from mlmodels import baseline, labels
+from mlmodels.dataset import district_hash
 from mlmodels.metrics import auc, evaluate, rounded
-from mlmodels.training import TrainingError, fit, in_tuning_half, labelled
+from mlmodels.training import TrainingError, by_grade_band, fit, in_tuning_half, labelled
 
-REPORTED = ("n", "base_rate", "auc_roc", "precision_at_k", "recall_at_k", "brier_score", "ece")
+REPORTED = (
+    "n",
+    "positives",
+    "base_rate",
+    "auc_roc",
+    "precision_at_k",
+    "recall_at_k",
+    "brier_score",
+    "ece",
+)
+
+
+def ordering(raw: np.ndarray, risk: np.ndarray) -> dict:
+    """Whether the calibrated (stored) scores keep the raw model's order: Kendall's tau between
+    them, and the share of distinct stored scores."""
+    stored = np.asarray(risk, dtype=np.float32)
+    tau = kendalltau(raw, stored).statistic if len(raw) > 1 else None
+    return {
+        "kendall_tau": None if tau is None or tau != tau else float(tau),
+        "distinct_share": float(len(np.unique(stored)) / max(len(stored), 1)),
+    }
 
 
 def _summary(metrics: dict) -> dict:
     return {key: metrics[key] for key in REPORTED}
 
 
-def truth_column(columns, outcomes: tuple[str, ...], horizon_days: int, reaches_end: bool):
+def truth_column(columns, outcomes: tuple[str, ...], horizon_days: int | None, reaches_end: bool):
     """The truth file's column that means the same as this run's label, if any."""
-    if set(outcomes) <= {"dropped_out", "withdrawn"}:
+    if horizon_days is None:
+        reaches_end = True  # the end-of-year label is the truth file's p_adverse
+    elif set(outcomes) <= {"dropped_out", "withdrawn"}:
         name = f"p_dropout_{horizon_days}d"
         return name if name in columns else None
     if set(outcomes) >= {"dropped_out", "failed", "retained"} and reaches_end:
@@ -48,29 +72,39 @@ def backtest(
     *,
     train_as_of: list[dt.date],
     test_as_of: list[dt.date],
-    horizon_days: int,
+    horizon_days: int | None,
     outcomes=None,
     truth: Path | None = None,
+    data_through: dt.date | None = None,
 ) -> dict:
+    """Train on `train_as_of`, score `test_as_of`; the learned model, the ABC rules and (with a
+    truth file) the true probabilities, overall and per grade band. Stores nothing."""
     outcomes = labels.adverse_outcomes(outcomes)
-    covered = labels.data_end()
+    covered = labels.covered_through(data_through)
     labels.check_windows_closed([*train_as_of, *test_as_of], horizon_days, covered)
     labels.check_validation_after_training(train_as_of, min(test_as_of), horizon_days)
     started = time.perf_counter()
     rows = labelled(train_as_of, horizon_days, outcomes)
     if rows["y"].sum() == 0:
-        raise TrainingError("No adverse outcome within the horizon of any training date.")
-    tuning = in_tuning_half(rows["student_id"], share=0.2)
+        raise TrainingError(
+            f"No adverse outcome {labels.describe(horizon_days)} after any training date."
+        )
+    tuning = in_tuning_half(rows["district_id"], share=0.2)
     tune, train = rows[tuning], rows[~tuning]
     fitted = fit(train, train["y"].to_numpy(), tune, tune["y"].to_numpy())
     trained = time.perf_counter() - started
     test = labelled(test_as_of, horizon_days, outcomes)
     y = test["y"].to_numpy()
-    risk = fitted.risk(test)
+    raw = fitted.raw(test)
+    risk = fitted.calibration(raw)
     abc = baseline.score(test, baseline.fit(tune, tune["y"].to_numpy()))
     threshold = settings.EDUPULSE_RISK_CUTOFFS["high"]
+    ties = (raw, district_hash(test["district_id"]))
+    learned, rules = evaluate(y, risk, threshold, ties), evaluate(y, abc, threshold, ties)
     report = {
         "horizon_days": horizon_days,
+        "label": f"an adverse outcome {labels.describe(horizon_days)}",
+        "data_through": covered.isoformat(),
         "outcomes": list(outcomes),
         "train_as_of": [d.isoformat() for d in sorted(train_as_of)],
         "test_as_of": [d.isoformat() for d in sorted(test_as_of)],
@@ -78,8 +112,10 @@ def backtest(
         "tuning_samples": len(tune),
         "training_seconds": round(trained, 1),
         "rounds": fitted.booster.num_boosted_rounds(),
-        "learned": _summary(evaluate(y, risk, threshold)),
-        "baseline": _summary(evaluate(y, abc, threshold)),
+        "learned": _summary(learned),
+        "baseline": _summary(rules),
+        "by_grade_band": by_grade_band(test["grade_band"], y, risk, abc, threshold, ties),
+        "ordering": ordering(raw, risk),
         "truth": None,
     }
     if truth and truth.exists():
@@ -99,13 +135,21 @@ def _truth(path, test, risk, abc, outcomes, horizon_days, covered) -> dict:
         }
     true = pd.read_csv(path, usecols=["district_id", "as_of", column])
     true["as_of"] = pd.to_datetime(true["as_of"]).dt.date
-    ids = _district_ids(test["student_id"].unique())
-    keyed = test[["student_id", "as_of", "y"]].assign(
-        district_id=test["student_id"].map(ids), risk=risk, abc=abc
-    )
+    keyed = test[["district_id", "as_of", "y"]].assign(risk=risk, abc=abc)
+    keyed["grade_band"] = test["grade_band"].to_numpy()
     matched = keyed.merge(true, on=["district_id", "as_of"], how="inner")
     y = matched["y"].to_numpy()
+    bands = {}
+    for band, part in matched.groupby("grade_band"):
+        bands[band] = {
+            "rows": len(part),
+            "positives": int(part["y"].sum()),
+            "truth_auc": auc(part["y"].to_numpy(), part[column].to_numpy()),
+            "learned_auc": auc(part["y"].to_numpy(), part["risk"].to_numpy()),
+            "baseline_auc": auc(part["y"].to_numpy(), part["abc"].to_numpy()),
+        }
     return {
+        "by_grade_band": bands,
         "file": str(path),
         "column": column,
         "matched_rows": len(matched),
@@ -114,15 +158,3 @@ def _truth(path, test, risk, abc, outcomes, horizon_days, covered) -> dict:
         "baseline_auc_on_matched": auc(y, matched["abc"].to_numpy()),
         "mean_true_risk": float(np.mean(matched[column])) if len(matched) else None,
     }
-
-
-def _district_ids(student_ids) -> dict:
-    from students.models import Student
-
-    ids = {}
-    student_ids = list(student_ids)
-    for start in range(0, len(student_ids), 5000):
-        part = student_ids[start : start + 5000]
-        for pk, district_id in Student.objects.filter(pk__in=part).values_list("pk", "district_id"):
-            ids[str(pk)] = district_id
-    return ids

@@ -7,6 +7,7 @@ feature document; on PostgreSQL the rows arrive through COPY.
 
 import datetime as dt
 import uuid
+import zlib
 from collections.abc import Iterable
 
 import numpy as np
@@ -27,15 +28,22 @@ def grade_band(grade: pd.Series) -> pd.Series:
     return pd.cut(grade, [-1, 5, 8, 12], labels=["K-5", "6-8", "9-12"]).astype(str)
 
 
-def _feature_sql(name: str) -> str:
+def _feature_sql(name: str, part: str = "features", alias: str | None = None) -> str:
+    alias = alias or name
     if connection.vendor == "postgresql":
-        return f"(f.feature_vector -> 'features' ->> '{name}')::float8 AS {name}"
-    return f"json_extract(f.feature_vector, '$.features.{name}') AS {name}"
+        return f"(f.feature_vector -> '{part}' ->> '{name}')::float8 AS {alias}"
+    return f"json_extract(f.feature_vector, '$.{part}.{name}') AS {alias}"
+
+
+def district_hash(district_ids: pd.Series) -> np.ndarray:
+    """A stable number per district id (CRC-32): the same student gets the same number in every
+    database and every import, unlike the random UUID primary key."""
+    return district_ids.map(lambda s: zlib.crc32(str(s).encode())).to_numpy(dtype=np.int64)
 
 
 def feature_rows(dates: Iterable[dt.date], student_ids: list[str] | None = None) -> pd.DataFrame:
-    """The stored feature rows of these as-of dates: student_id, as_of, MODEL_INPUTS,
-    the audited groups; ordered by date and student."""
+    """The stored feature rows of these as-of dates: student_id, district_id, as_of,
+    MODEL_INPUTS (the grade as of T), the audited groups; ordered by date and student."""
     dates = sorted(set(dates))
     columns = ",\n".join(_feature_sql(n) for n in FEATURE_NAMES)
     where = f"f.feature_date IN ({', '.join(['%s'] * len(dates))})"
@@ -43,15 +51,21 @@ def feature_rows(dates: Iterable[dt.date], student_ids: list[str] | None = None)
     if student_ids is not None:
         where += f" AND f.student_id IN ({', '.join(['%s'] * len(student_ids))})"
         params += student_ids
+    # The grade on T, stored with the row (analytics.features), else the current grade (rows
+    # computed before the enrollment history existed).
+    grade_on_t = _feature_sql("grade_level", "metadata", "grade_on_t")
     sql = f"""
-        SELECT f.student_id, f.feature_date AS as_of, {columns},
+        SELECT f.student_id, s.district_id, f.feature_date AS as_of, {columns}, {grade_on_t},
                s.grade_level, s.gender, s.ethnicity, s.socioeconomic_status
         FROM student_features f JOIN students s ON s.id = f.student_id
         WHERE {where}
         ORDER BY f.feature_date, f.student_id
     """
-    frame = query_frame(sql, params)
+    frame = query_frame(sql, params, ("student_id", "district_id"))
     frame["student_id"] = uuid_text(frame["student_id"])
+    frame["district_id"] = frame["district_id"].astype(str)
+    on_t = pd.to_numeric(frame.pop("grade_on_t"), errors="coerce")
+    frame["grade_level"] = on_t.where(on_t.notna(), frame["grade_level"])
     frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
     for name in MODEL_INPUTS:
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)

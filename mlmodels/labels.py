@@ -1,15 +1,20 @@
-"""Training labels: did an adverse outcome happen within H days after the as-of date?
+"""Training labels: did an adverse outcome happen after the as-of date, by the end of its school
+year (the default) or within H days?
 
 Rules (docs/model.md, "Labels"):
 - A student in the cohort of T is positive when an adverse outcome happens on a day in
-  (T, T + H]. Adverse outcomes are settings.EDUPULSE_ADVERSE_OUTCOMES (default: dropped_out,
-  withdrawn, failed, retained), or the ones a command names.
+  (T, end of T's school year] (the default: the decisions taken at the year's close, failing a
+  course and retention, fall inside it, so the label applies in every grade), or in
+  (T, T + H] with a fixed horizon of H days. Adverse outcomes are
+  settings.EDUPULSE_ADVERSE_OUTCOMES (default: dropped_out, withdrawn, failed, retained), or the
+  ones a command names.
 - Outcomes come from `student_outcomes`, and from educator feedback that confirms one: a
   feedback of type true_positive or false_negative ("the outcome happened") with an adverse
   outcome_type and an outcome_date counts as that outcome of the prediction's student on that
   date. Feedback saying nothing happened never removes a recorded outcome.
 - The data covers the days up to the latest attendance record (attendance is taken every school
-  day, so that is how far the records are complete). A row whose window (T, T + H] ends after
+  day, so that is how far the records are complete), or up to the day the district names
+  (--data-through). A row whose window (T, T + H] ends after
   that day is not over yet and never becomes a training or validation row.
 """
 
@@ -20,6 +25,7 @@ import pandas as pd
 from django.conf import settings
 from django.db import connection
 
+from analytics.features import school_year_end
 from mlmodels.dataset import uuid_text
 from mlmodels.models import FeedbackType
 
@@ -43,29 +49,53 @@ def data_end() -> dt.date | None:
     return dt.date.fromisoformat(day) if isinstance(day, str) else day
 
 
-def window_end(as_of: dt.date, horizon_days: int) -> dt.date:
+def window_end(as_of: dt.date, horizon_days: int | None) -> dt.date:
+    """The last day of T's label window: T + H days, or the end of T's school year (None)."""
+    if horizon_days is None:
+        return school_year_end(as_of)
     return as_of + dt.timedelta(days=horizon_days)
 
 
-def check_windows_closed(dates: Iterable[dt.date], horizon_days: int, covered: dt.date | None):
+def describe(horizon_days: int | None) -> str:
+    """The label's window in words."""
+    if horizon_days is None:
+        return "by the end of the school year"
+    return f"within {horizon_days} days"
+
+
+def covered_through(data_through: dt.date | None = None) -> dt.date | None:
+    """How far the data reaches: the district's word (--data-through) where given, else the
+    latest attendance record."""
+    return data_through or data_end()
+
+
+def check_windows_closed(
+    dates: Iterable[dt.date], horizon_days: int | None, covered: dt.date | None
+):
     """Raise LabelWindowError naming every date whose label window is still open."""
     dates = sorted(dates)
     if covered is None:
         raise LabelWindowError("There are no attendance records, so no label window is over.")
     open_ = [d for d in dates if window_end(d, horizon_days) > covered]
     if open_:
-        listed = ", ".join(d.isoformat() for d in open_)
+        listed = ", ".join(d.isoformat() for d in open_[:5])
+        more = f" and {len(open_) - 5} more" if len(open_) > 5 else ""
+        label = (
+            "the end of the school year"
+            if horizon_days is None
+            else f"--horizon-days {horizon_days}"
+        )
         raise LabelWindowError(
-            f"The label window of {listed} is not over: with --horizon-days {horizon_days} it "
+            f"The label window of {listed}{more} is not over: with {label} it "
             f"ends on {window_end(open_[0], horizon_days).isoformat()}"
             f"{' or later' if len(open_) > 1 else ''}, after the last day the data covers "
-            f"({covered.isoformat()}, the latest attendance record). Use earlier as-of dates "
-            "or a shorter horizon."
+            f"({covered.isoformat()}: the latest attendance record, or --data-through). Use "
+            "earlier as-of dates or school years, or a shorter horizon."
         )
 
 
 def check_validation_after_training(
-    train: Iterable[dt.date], validate: dt.date, horizon_days: int
+    train: Iterable[dt.date], validate: dt.date, horizon_days: int | None
 ) -> None:
     """Validation must come after every training label window has closed: no label of a
     training row may be decided by what happens after the validation date."""
@@ -73,9 +103,10 @@ def check_validation_after_training(
     closes = window_end(latest, horizon_days)
     if validate < closes:
         raise LabelWindowError(
-            f"--validate-as-of {validate.isoformat()} comes before the label window of training "
-            f"date {latest.isoformat()} has closed ({closes.isoformat()}, {horizon_days} days "
-            "later): the model would be judged on a period its labels already saw. Choose a "
+            f"Validation date {validate.isoformat()} comes before the label window of training "
+            f"date {latest.isoformat()} has closed ({closes.isoformat()}: its label counts "
+            f"outcomes {describe(horizon_days)}): the model would be judged on a period its "
+            "labels already saw. Choose a "
             f"validation date on or after {closes.isoformat()}."
         )
 
@@ -101,14 +132,16 @@ def outcome_events(outcomes: tuple[str, ...]) -> pd.DataFrame:
     return events
 
 
-def label_rows(rows: pd.DataFrame, horizon_days: int, outcomes: tuple[str, ...]) -> pd.Series:
-    """1/0 for each row (columns student_id, as_of): an adverse outcome in (T, T + H]."""
+def label_rows(
+    rows: pd.DataFrame, horizon_days: int | None, outcomes: tuple[str, ...]
+) -> pd.Series:
+    """1/0 for each row (columns student_id, as_of): an adverse outcome in (T, window end]."""
     events = outcome_events(outcomes)
     keyed = rows[["student_id", "as_of"]].reset_index(names="row")
+    ends = {d: window_end(d, horizon_days) for d in set(keyed["as_of"])}
+    keyed["ends"] = pd.to_datetime(keyed["as_of"].map(ends))
     keyed["as_of"] = pd.to_datetime(keyed["as_of"])
     joined = keyed.merge(events, on="student_id", how="inner")
-    within = (joined["outcome_date"] > joined["as_of"]) & (
-        joined["outcome_date"] <= joined["as_of"] + pd.Timedelta(days=horizon_days)
-    )
+    within = (joined["outcome_date"] > joined["as_of"]) & (joined["outcome_date"] <= joined["ends"])
     positive = set(joined.loc[within, "row"])
     return pd.Series([int(i in positive) for i in range(len(rows))], index=rows.index, name="y")

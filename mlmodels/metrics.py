@@ -21,10 +21,18 @@ def auc(y: np.ndarray, p: np.ndarray) -> float | None:
     return float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else None
 
 
-def top_k(y: np.ndarray, p: np.ndarray) -> tuple[dict, dict]:
-    """(precision, recall) among the top 5/10/20% of rows by risk. Ties at the boundary are
-    broken by a stable sort, so the top k% is exactly ceil(k% of n) rows."""
-    order = np.argsort(-p, kind="stable")
+def ranking(p: np.ndarray, tiebreak: tuple[np.ndarray, ...] = ()) -> np.ndarray:
+    """Row positions, highest risk first; equal risks by each `tiebreak` key in turn (higher
+    first), then by position. Callers pass the raw score and a stable hash of the district id,
+    so a tie never falls to import order."""
+    keys = [np.arange(len(p))] + [-np.asarray(k, dtype=float) for k in reversed(tiebreak)]
+    return np.lexsort([*keys, -p])
+
+
+def top_k(y: np.ndarray, p: np.ndarray, tiebreak: tuple[np.ndarray, ...] = ()) -> tuple[dict, dict]:
+    """(precision, recall) among the top 5/10/20% of rows by risk, ties broken by `ranking`,
+    so the top k% is exactly ceil(k% of n) rows."""
+    order = ranking(p, tiebreak)
     positives = y.sum()
     precision, recall = {}, {}
     for key, share in K_SHARES.items():
@@ -76,11 +84,15 @@ def classification(y: np.ndarray, flagged: np.ndarray) -> dict:
     }
 
 
-def evaluate(y, p, threshold: float) -> dict:
+# A figure resting on fewer positives than this is marked as such (pages and reports).
+FEW_POSITIVES = 30
+
+
+def evaluate(y, p, threshold: float, tiebreak: tuple[np.ndarray, ...] = ()) -> dict:
     """All of a model's numbers on these rows (the schema document's keys and more)."""
     y = np.asarray(y, dtype=int)
     p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
-    precision_at_k, recall_at_k = top_k(y, p)
+    precision_at_k, recall_at_k = top_k(y, p, tiebreak)
     return {
         **classification(y, p >= threshold),
         "auc_roc": auc(y, p),
@@ -91,6 +103,7 @@ def evaluate(y, p, threshold: float) -> dict:
         "ece": expected_calibration_error(y, p),
         "base_rate": float(y.mean()) if len(y) else None,
         "n": len(y),
+        "positives": int(y.sum()),
         "threshold": threshold,
         "calibration": {"bins": calibration_bins(y, p)},
     }

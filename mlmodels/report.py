@@ -2,6 +2,7 @@
 
 ROWS = (
     ("n", "rows", "{:,.0f}"),
+    ("positives", "positives", "{:,.0f}"),
     ("base_rate", "base rate", "{:.3f}"),
     ("auc_roc", "AUC", "{:.3f}"),
     ("precision_at_k.k5", "precision top 5%", "{:.3f}"),
@@ -61,3 +62,27 @@ def fairness_summary(fairness: dict) -> str:
         if lines
         else ["Fairness: no disparity outside 0.8-1.25 among groups of 30 or more."]
     )
+
+
+def grade_band_table(by_band: dict | None) -> str:
+    """Per grade band: rows, positives, AUC and precision in the top 10% of the learned model and
+    the ABC rules; a band resting on fewer than FEW_POSITIVES positives is marked."""
+    from mlmodels.metrics import FEW_POSITIVES
+
+    if not by_band:
+        return "By grade band: no band recorded."
+    lines = [
+        "By grade band (grade on the as-of date):",
+        f"  {'band':<6}{'rows':>9}{'positives':>11}{'AUC model':>11}{'AUC rules':>11}"
+        f"{'top10% model':>14}{'top10% rules':>14}",
+    ]
+    for band, both in by_band.items():
+        learned, rules = both["learned"], both["baseline"]
+        few = " (fewer than 30 positives)" if learned["positives"] < FEW_POSITIVES else ""
+        lines.append(
+            f"  {band:<6}{learned['n']:>9,}{learned['positives']:>11,}"
+            f"{_cell(learned['auc_roc'], '{:.3f}'):>11}{_cell(rules['auc_roc'], '{:.3f}'):>11}"
+            f"{_cell(_get(learned, 'precision_at_k.k10'), '{:.3f}'):>14}"
+            f"{_cell(_get(rules, 'precision_at_k.k10'), '{:.3f}'):>14}{few}"
+        )
+    return "\n".join(lines)

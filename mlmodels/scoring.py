@@ -49,12 +49,16 @@ def categories(risk: np.ndarray, cutoffs: dict) -> np.ndarray:
 
 def confidence(risk: np.ndarray, support: np.ndarray | None, data_quality: pd.Series):
     """How far to trust a score, 0-1 (docs/model.md): the share of the expected attendance
-    records that exist, times one minus the half-width of the 95% interval of the calibrated
-    risk given how many tuning students back it (1 when unknown)."""
+    records that exist, times one minus the half-width of the 95% interval (Agresti-Coull) of
+    the calibrated risk given how many tuning students back it (1 when unknown). Unlike the
+    plain (Wald) interval, this one does not shrink to nothing at a risk near 0 or 1, so a score
+    at the edge of the calibration, backed by few tuning students, gets a low confidence."""
     quality = data_quality.fillna(0.0).clip(0, 1).to_numpy()
     if support is None:
         return quality
-    half_width = 1.96 * np.sqrt(risk * (1 - risk) / np.maximum(support, 1))
+    n = np.maximum(support, 1) + 4.0
+    centre = (risk * np.maximum(support, 1) + 2.0) / n
+    half_width = 1.96 * np.sqrt(centre * (1 - centre) / n)
     return quality * (1 - np.minimum(half_width, 1.0))
 
 
@@ -78,9 +82,11 @@ def score(model: ModelMetadata, rows: pd.DataFrame) -> pd.DataFrame:
             factors += explain.from_contributions(contributions, inputs(part), MODEL_INPUTS)
         risk = fitted.calibration(raw)
         trust = confidence(risk, fitted.calibration.support(raw), rows["data_quality"])
-    # The category is that of the stored score: 0.099996 is stored, and shown, as 0.1, which is
-    # "high" with a 0.1 cut-off. Five decimals survive PostgreSQL's REAL exactly.
-    risk = np.round(risk, 5)
+    # The category is that of the stored score: six decimals (0.0999996 is stored, and shown, as
+    # 0.1, which is "high" with a 0.1 cut-off), held as the 4-byte float PostgreSQL's REAL stores
+    # (SQLite stores the same value). Fewer decimals would give many students the model
+    # separates the same score.
+    risk = np.round(risk, 6).astype(np.float32).astype(float)
     return pd.DataFrame(
         {
             "student_id": rows["student_id"].to_numpy(),

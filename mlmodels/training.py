@@ -13,7 +13,6 @@ The steps (docs/model.md):
 
 import datetime as dt
 import os
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -26,7 +25,7 @@ from django.utils import timezone
 
 from mlmodels import baseline, labels
 from mlmodels.calibration import Calibration
-from mlmodels.dataset import AUDITED, MODEL_INPUTS, feature_rows, inputs
+from mlmodels.dataset import AUDITED, MODEL_INPUTS, district_hash, feature_rows, inputs
 from mlmodels.fairness import audit
 from mlmodels.metrics import evaluate, rounded
 from mlmodels.models import ModelMetadata
@@ -69,10 +68,29 @@ def _matrix(rows: pd.DataFrame, y=None) -> xgb.DMatrix:
     return xgb.DMatrix(inputs(rows), label=y, feature_names=list(MODEL_INPUTS), missing=np.nan)
 
 
-def in_tuning_half(student_ids: pd.Series, share: float = TUNING_SHARE) -> np.ndarray:
-    """A fixed split by student: the same student is always on the same side."""
-    buckets = student_ids.map(lambda s: zlib.crc32(s.encode()) % 1000)
-    return (buckets < share * 1000).to_numpy()
+def in_tuning_half(district_ids: pd.Series, share: float = TUNING_SHARE) -> np.ndarray:
+    """A fixed split by student: the same student is always on the same side, in every import
+    of the same files (the district id is hashed, not the random primary key)."""
+    return district_hash(district_ids) % 1000 < share * 1000
+
+
+GRADE_BANDS = ("K-5", "6-8", "9-12")
+
+
+def by_grade_band(bands: pd.Series, y, risk, abc, threshold, ties=()) -> dict:
+    """The learned model's and the ABC rules' numbers in each grade band (the grade on T)."""
+    out = {}
+    bands = np.asarray(bands)
+    for band in GRADE_BANDS:
+        rows = bands == band
+        if not rows.any():
+            continue
+        band_ties = tuple(np.asarray(t)[rows] for t in ties)
+        out[band] = {
+            "learned": evaluate(y[rows], risk[rows], threshold, band_ties),
+            "baseline": evaluate(y[rows], abc[rows], threshold, band_ties),
+        }
+    return out
 
 
 def fit(train: pd.DataFrame, y: np.ndarray, tune: pd.DataFrame, y_tune: np.ndarray) -> Fitted:
@@ -101,14 +119,15 @@ def fit(train: pd.DataFrame, y: np.ndarray, tune: pd.DataFrame, y_tune: np.ndarr
     return Fitted(booster, Calibration.fit(booster.predict(dtune), y_tune))
 
 
-def labelled(dates: Iterable[dt.date], horizon_days: int, outcomes) -> pd.DataFrame:
+def labelled(dates: Iterable[dt.date], horizon_days: int | None, outcomes) -> pd.DataFrame:
     rows = feature_rows(dates)
     missing = sorted(set(dates) - set(rows["as_of"]))
     if missing:
-        listed = ", ".join(d.isoformat() for d in missing)
+        listed = ", ".join(d.isoformat() for d in missing[:5])
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         raise TrainingError(
-            f"No feature rows for {listed}: run `manage.py compute_features --as-of DATE` "
-            "for each first."
+            f"No feature rows for {listed}{more}: run `manage.py compute_features --as-of DATE` "
+            "for each first (or give school years, whose missing rows are computed)."
         )
     rows["y"] = labels.label_rows(rows, horizon_days, outcomes).to_numpy()
     return rows
@@ -123,13 +142,18 @@ def judge(
     """The model's numbers on `evaluation`, the ABC baseline's on the same rows (its risk per
     flag count learned from `tune`, like the model's calibration), and the fairness audit."""
     y = evaluation["y"].to_numpy()
-    risk = fitted.risk(evaluation)
+    raw = fitted.raw(evaluation)
+    risk = fitted.calibration(raw)
     abc = baseline.score(evaluation, baseline.fit(tune, tune["y"].to_numpy()))
     threshold = cutoffs["high"]
-    metrics = evaluate(y, risk, threshold)
-    metrics["calibration"]["method"] = "isotonic"
-    metrics["baseline"] = evaluate(y, abc, threshold)
+    ties = (raw, district_hash(evaluation["district_id"]))
+    metrics = evaluate(y, risk, threshold, ties)
+    metrics["calibration"]["method"] = "isotonic+platt"
+    metrics["baseline"] = evaluate(y, abc, threshold, ties)
     metrics["baseline"]["model_type"] = baseline.MODEL_TYPE
+    metrics["by_grade_band"] = by_grade_band(
+        evaluation["grade_band"], y, risk, abc, threshold, ties
+    )
     metrics["fairness"] = audit(evaluation[list(AUDITED)], y, risk >= threshold)
     return metrics
 
@@ -137,29 +161,41 @@ def judge(
 def train(
     *,
     train_as_of: list[dt.date],
-    validate_as_of: dt.date,
+    validate_as_of: dt.date | list[dt.date],
     horizon_days: int | None = None,
     outcomes: Iterable[str] | None = None,
     cutoffs: dict | None = None,
     version: str | None = None,
     activate: bool = False,
+    data_through: dt.date | None = None,
+    school_years: dict | None = None,
 ) -> ModelMetadata:
-    """Train, judge and register a model version (see the module docstring)."""
-    horizon_days = horizon_days or settings.EDUPULSE_HORIZON_DAYS
+    """Train, judge and register a model version (see the module docstring).
+
+    `horizon_days` None (the default setting) labels each row by the end of its school year.
+    `validate_as_of` is one date or several (a school year's weeks). `data_through` is how far
+    the district says its data is complete (default: the latest attendance record).
+    `school_years` ({"train": [...], "validate": "..."}) is only recorded with the model."""
+    if horizon_days is None:
+        horizon_days = settings.EDUPULSE_HORIZON_DAYS
     outcomes = labels.adverse_outcomes(outcomes)
     cutoffs = cutoffs or settings.EDUPULSE_RISK_CUTOFFS
-    covered = labels.data_end()
-    labels.check_windows_closed([*train_as_of, validate_as_of], horizon_days, covered)
-    labels.check_validation_after_training(train_as_of, validate_as_of, horizon_days)
+    validate_dates = sorted(
+        [validate_as_of] if isinstance(validate_as_of, dt.date) else set(validate_as_of)
+    )
+    covered = labels.covered_through(data_through)
+    labels.check_windows_closed([*train_as_of, *validate_dates], horizon_days, covered)
+    labels.check_validation_after_training(train_as_of, validate_dates[0], horizon_days)
 
     train_rows = labelled(train_as_of, horizon_days, outcomes)
     if train_rows["y"].sum() == 0:
         raise TrainingError(
-            f"No adverse outcome ({', '.join(outcomes)}) happened within {horizon_days} days "
-            "of any training date: there is nothing to learn from."
+            f"No adverse outcome ({', '.join(outcomes)}) happened "
+            f"{labels.describe(horizon_days)} after any training date: there is nothing to "
+            "learn from."
         )
-    valid = labelled([validate_as_of], horizon_days, outcomes)
-    tuning = in_tuning_half(valid["student_id"])
+    valid = labelled(validate_dates, horizon_days, outcomes)
+    tuning = in_tuning_half(valid["district_id"])
     tune, evaluation = valid[tuning], valid[~tuning]
     fitted = fit(train_rows, train_rows["y"].to_numpy(), tune, tune["y"].to_numpy())
     metrics = judge(fitted, tune, evaluation, cutoffs)
@@ -168,9 +204,17 @@ def train(
         validation_samples=len(evaluation),
         tuning_samples=len(tune),
         horizon_days=horizon_days,
+        label=f"an adverse outcome {labels.describe(horizon_days)}",
         outcomes=list(outcomes),
         train_as_of=[d.isoformat() for d in sorted(train_as_of)],
-        validate_as_of=validate_as_of.isoformat(),
+        validate_as_of=(
+            validate_dates[0].isoformat()
+            if len(validate_dates) == 1
+            else f"{validate_dates[0].isoformat()} to {validate_dates[-1].isoformat()}"
+        ),
+        validation_weeks=len(validate_dates),
+        data_through=covered.isoformat(),
+        school_years=school_years,
     )
     now = timezone.now()
     model = ModelMetadata(

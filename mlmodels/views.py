@@ -14,7 +14,9 @@ from django.views.decorators.http import require_http_methods
 
 from analytics import charts, dashboards
 from mlmodels.forms import FeedbackForm
+from mlmodels.metrics import FEW_POSITIVES
 from mlmodels.models import FeedbackType, ModelMetadata, Prediction
+from mlmodels.training import GRADE_BANDS
 from students.access import dashboard_view, may_give_feedback, visible_students
 from students.views import profile_context
 
@@ -71,6 +73,7 @@ METRIC_ROWS = [
     ("brier_score", "Brier score", "lower is better"),
     ("ece", "Expected calibration error", "lower is better"),
     ("validation_loss", "Validation loss", "lower is better"),
+    ("positives", "Positives (students with the outcome)", "fewer than 30: read with care"),
     ("threshold", "Flagging threshold", ""),
     ("horizon_days", "Horizon (days)", ""),
     ("training_samples", "Training rows", ""),
@@ -221,7 +224,43 @@ def _model_view(model: ModelMetadata) -> dict:
         "fairness": fairness,
         "train_as_of": metrics.get("train_as_of"),
         "validate_as_of": metrics.get("validate_as_of"),
+        "school_years": metrics.get("school_years")
+        if isinstance(metrics.get("school_years"), dict)
+        else None,
+        "label": metrics.get("label"),
+        "bands": _band_rows(metrics.get("by_grade_band")),
+        "few_positives": (_number(metrics.get("positives")) or 0) < FEW_POSITIVES
+        if _number(metrics.get("positives")) is not None
+        else False,
     }
+
+
+def _band_rows(by_band) -> list[dict]:
+    """One row per grade band, in grade order: the model's and the ABC rules' AUC and precision
+    in the top 10%, with the positives behind them (marked under FEW_POSITIVES)."""
+    if not isinstance(by_band, dict):
+        return []
+    rows = []
+    for band in GRADE_BANDS:
+        both = by_band.get(band)
+        if not isinstance(both, dict):
+            continue
+        learned, rules = both.get("learned") or {}, both.get("baseline") or {}
+        positives = _number(learned.get("positives")) or 0
+        rows.append(
+            {
+                "band": band,
+                "n": _number(learned.get("n")),
+                "positives": positives,
+                "few": positives < FEW_POSITIVES,
+                "auc": _number(learned.get("auc_roc")),
+                "baseline_auc": _number(rules.get("auc_roc")),
+                "precision_k10": _number((learned.get("precision_at_k") or {}).get("k10")),
+                "baseline_precision_k10": _number((rules.get("precision_at_k") or {}).get("k10")),
+                "base_rate": _number(learned.get("base_rate")),
+            }
+        )
+    return rows
 
 
 @dashboard_view

@@ -3,7 +3,14 @@ from django.urls import path
 from rangefilter.filters import DateRangeFilterBuilder
 
 from records.admin_upload import upload_view
-from records.models import AttendanceRecord, DisciplineIncident, Grade, ImportRun, StudentOutcome
+from records.models import (
+    AttendanceRecord,
+    DisciplineIncident,
+    Enrollment,
+    Grade,
+    ImportRun,
+    StudentOutcome,
+)
 from students.admin_base import LargeTableAdmin, ReadOnlyAdminMixin, StudentColumnsMixin
 
 
@@ -17,6 +24,30 @@ class StudentRecordAdmin(StudentColumnsMixin, LargeTableAdmin):
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "import_file": self.import_file}
         return super().changelist_view(request, extra_context)
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(StudentRecordAdmin):
+    import_file = "enrollments"
+    list_display = (
+        "school_year",
+        "district_id",
+        "student",
+        "school",
+        "grade_level",
+        "entry_date",
+        "exit_date",
+        "exit_reason",
+    )
+    list_filter = ("school_year", "exit_reason", "school", "grade_level")
+    date_hierarchy = "entry_date"
+    fields = (
+        "student",
+        ("school_year", "school", "grade_level"),
+        ("entry_date", "exit_date", "exit_reason"),
+        "id",
+        "created_at",
+    )
 
 
 @admin.register(AttendanceRecord)

@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from records.models import AttendanceStatus, OutcomeType
+from records.models import AttendanceStatus, ExitReason, OutcomeType
 
 
 class CellError(ValueError):
@@ -83,6 +83,17 @@ def date(value: str) -> str:
         dt.date.fromisoformat(value)
     except ValueError:
         raise CellError("is not a real calendar date") from None
+    return value
+
+
+@_typed("text")
+def school_year(value: str) -> str:
+    """A school year as YYYY-YYYY, the second year the one after the first (2025-2026)."""
+    first, dash, second = value.partition("-")
+    if not (dash and len(first) == 4 and len(second) == 4 and (first + second).isdigit()):
+        raise CellError("is not a school year in the form YYYY-YYYY (e.g. 2025-2026)")
+    if int(second) != int(first) + 1:
+        raise CellError("is not a school year: the second year must follow the first")
     return value
 
 
@@ -171,6 +182,23 @@ STUDENTS = FileFormat(
     header_required=("district_id", "first_name", "last_name", "date_of_birth"),
 )
 
+ENROLLMENTS = FileFormat(
+    name="enrollments",
+    table="enrollments",
+    columns=(
+        DISTRICT_ID,
+        Column("school_year", school_year, required=True),
+        Column("school", text(100), required=True),
+        Column("grade_level", integer(0, 12)),
+        Column("entry_date", date, required=True),
+        Column("exit_date", date),
+        Column("exit_reason", choice(ExitReason.values)),
+    ),
+    key=("district_id", "school_year", "school"),
+    conflict="(student_id, school_year, school)",
+    header_required=("district_id", "school_year", "school", "entry_date"),
+)
+
 ATTENDANCE = FileFormat(
     name="attendance",
     table="attendance_records",
@@ -233,5 +261,12 @@ OUTCOMES = FileFormat(
 )
 
 # In load order: students first, so the records of new students find them.
-FORMATS: tuple[FileFormat, ...] = (STUDENTS, ATTENDANCE, GRADES, DISCIPLINE, OUTCOMES)
+FORMATS: tuple[FileFormat, ...] = (
+    STUDENTS,
+    ENROLLMENTS,
+    ATTENDANCE,
+    GRADES,
+    DISCIPLINE,
+    OUTCOMES,
+)
 BY_FILENAME = {f.filename: f for f in FORMATS}

@@ -228,6 +228,67 @@ class StudentOutcome(models.Model):
         return self.outcome_type in self.TERMINAL
 
 
+class ExitReason(models.TextChoices):
+    COMPLETED_YEAR = "completed_year", "Completed the school year"
+    GRADUATED = "graduated", "Graduated"
+    TRANSFERRED = "transferred", "Transferred"
+    DROPPED_OUT = "dropped_out", "Dropped out"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    OTHER = "other", "Other"
+
+
+class Enrollment(models.Model):
+    """A student's enrollment in one school for one school year: the grade they were in, when they
+    entered and left, and why they left (the shape of a SIS's student-school association).
+
+    An addition to the schema document (docs/schema.md). `Student.grade_level` and `school` stay
+    the current values; features, the cohort and the fairness audit read the grade and school a
+    student had on the as-of date from here (analytics/selectors.py).
+    `exit_date` is the last day enrolled; empty while the student is still enrolled.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # idx_enrollments_student_entry leads with student_id.
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, db_index=False, related_name="enrollments"
+    )
+    school_year = models.CharField(max_length=9, help_text="YYYY-YYYY, e.g. 2025-2026")
+    school = models.CharField(max_length=100)
+    grade_level = models.IntegerField(
+        null=True, blank=True, help_text="0 is kindergarten, 1-12 the grades."
+    )
+    entry_date = models.DateField()
+    exit_date = models.DateField(
+        null=True, blank=True, help_text="The last day enrolled; empty while enrolled."
+    )
+    exit_reason = models.CharField(max_length=20, choices=ExitReason.choices, null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    history = HistoricalRecords(table_name="enrollments_history")
+
+    class Meta:
+        db_table = "enrollments"
+        ordering = ["-entry_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "school_year", "school"],
+                name="enrollments_natural_key",
+                violation_error_message=(
+                    "This student already has an enrollment in this school for that year."
+                ),
+            ),
+            range_check("grade_level", 0, 12, "enrollments"),
+            choices_check("exit_reason", ExitReason, "enrollments"),
+        ]
+        indexes = [
+            models.Index(fields=["student", "entry_date"], name="idx_enrollments_student_entry"),
+            models.Index(fields=["school_year", "school"], name="idx_enrollments_year_school"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_year} {self.school}, grade {self.grade_level}"
+
+
 class ImportRun(models.Model):
     """One successful CSV import: who loaded which files, when, and what it changed.
 

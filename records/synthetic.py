@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from records.csv_format import ATTENDANCE, DISCIPLINE, GRADES, OUTCOMES, STUDENTS
+from records.csv_format import ATTENDANCE, DISCIPLINE, ENROLLMENTS, GRADES, OUTCOMES, STUDENTS
 
 CHUNK = 2000  # students generated together; fixed, so a seed always gives the same district
 
@@ -309,37 +309,68 @@ SEVERITY_P = np.array([0.45, 0.30, 0.18, 0.05, 0.02])
 
 @dataclass(frozen=True)
 class DistrictSpec:
-    students: int = 2000
+    students: int = 2000  # in the first school year; later years keep about as many
     schools: int = 4
-    start: dt.date = dt.date(2025, 8, 18)
+    start: dt.date = dt.date(2025, 8, 18)  # the first school day of the first year
     school_days: int = 180
     seed: int = 2025
+    years: int = 1  # consecutive school years, each starting on the same weekday near `start`
+    # Records, outcomes and enrollments after this day are left out: the current year in
+    # progress (None: every year is complete).
+    through: dt.date | None = None
 
 
 @dataclass
-class DistrictSummary:
+class YearSummary:
+    """One school year's counts, per grade band where the outcome belongs to one."""
+
+    school_year: str
     students: int = 0
-    rows: dict[str, int] = field(default_factory=dict)
+    elementary: int = 0  # K-5
+    middle: int = 0  # 6-8
+    high_school: int = 0  # 9-12
     chronic_absence: int = 0  # students missing 10%+ of their enrolled days
-    high_school: int = 0
-    high_school_dropouts: int = 0
-    secondary: int = 0
-    failed: int = 0
-    retained: int = 0
+    failed: int = 0  # grades 6-12
+    retained: int = 0  # K-8
+    retained_elementary: int = 0
+    dropouts: int = 0  # grades 9-12
+    graduated: int = 0
     transferred: int = 0
     mid_year_entries: int = 0
 
     @property
     def rates(self) -> dict[str, float]:
+        secondary = self.middle + self.high_school
         return {
             "chronic_absence": self.chronic_absence / max(self.students, 1),
-            "high_school_dropout": self.high_school_dropouts / max(self.high_school, 1),
-            "failing_a_course": self.failed / max(self.students, 1),
-            "failing_a_course_secondary": self.failed / max(self.secondary, 1),
-            "retained": self.retained / max(self.students, 1),
+            "high_school_dropout": self.dropouts / max(self.high_school, 1),
+            "failing_a_course_6_12": self.failed / max(secondary, 1),
+            "retained_k_8": self.retained / max(self.elementary + self.middle, 1),
             "transferred": self.transferred / max(self.students, 1),
             "mid_year_entry": self.mid_year_entries / max(self.students, 1),
         }
+
+
+@dataclass
+class DistrictSummary:
+    students: int = 0  # every student in the files
+    rows: dict[str, int] = field(default_factory=dict)
+    years: list[YearSummary] = field(default_factory=list)
+
+    def _total(self, name: str) -> int:
+        return sum(getattr(y, name) for y in self.years)
+
+    @property
+    def rates(self) -> dict[str, float]:
+        """The rates over every student-year (the first year's alone for a one-year district)."""
+        total = YearSummary("all")
+        for name in YearSummary.__dataclass_fields__:
+            if name != "school_year":
+                setattr(total, name, self._total(name))
+        rates = total.rates
+        rates["failing_a_course"] = total.failed / max(total.students, 1)
+        rates["retained"] = total.retained / max(total.students, 1)
+        return rates
 
 
 def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
@@ -387,9 +418,23 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def year_start(first: dt.date, year: int) -> dt.date:
+    """The first school day of year `year` (0 is the first): the same weekday as `first`, in the
+    week of its anniversary."""
+    day = first.replace(year=first.year + year)
+    return day - dt.timedelta(days=(day.weekday() - first.weekday()) % 7)
+
+
+def school_year_label(first_day: dt.date) -> str:
+    """'2025-2026' for a year whose first school day is in the second half of 2025."""
+    begins = first_day.year if first_day.month >= 7 else first_day.year - 1
+    return f"{begins}-{begins + 1}"
+
+
 class _Calendar:
-    def __init__(self, spec: DistrictSpec) -> None:
-        self.days = school_calendar(spec.start, spec.school_days)
+    def __init__(self, start: dt.date, school_days: int) -> None:
+        self.label = school_year_label(start)
+        self.days = school_calendar(start, school_days)
         self.day_text = np.array([d.isoformat() for d in self.days])
         first_monday = self.days[0] - dt.timedelta(days=self.days[0].weekday())
         self.week_of_day = np.array([(d - first_monday).days // 7 for d in self.days])
@@ -424,7 +469,7 @@ class _Writers:
         truth_path.parent.mkdir(parents=True, exist_ok=True)
         self.paths = {
             f.name: folder / f.filename
-            for f in (STUDENTS, ATTENDANCE, GRADES, DISCIPLINE, OUTCOMES)
+            for f in (STUDENTS, ENROLLMENTS, ATTENDANCE, GRADES, DISCIPLINE, OUTCOMES)
         }
         self.paths["truth"] = truth_path
         self.started: set[str] = set()
@@ -458,39 +503,213 @@ def generate_district(
 ) -> DistrictSummary:
     """Write the district's CSV files into `folder` and the true risk file to `truth_path`.
 
-    Deterministic: the same spec gives byte-identical files. Memory is bounded by CHUNK.
+    Deterministic: the same spec gives byte-identical files. Memory is bounded by CHUNK: each
+    chunk of students is followed through every year (with the students who join it) before
+    the next chunk starts.
     """
-    calendar = _Calendar(spec)
+    calendars = [_Calendar(year_start(spec.start, y), spec.school_days) for y in range(spec.years)]
     schools = _schools(spec.schools)
     writers = _Writers(folder, truth_path)
-    summary = DistrictSummary(students=spec.students)
+    summary = DistrictSummary(years=[YearSummary(c.label) for c in calendars])
     for first in range(0, spec.students, CHUNK):
         n = min(CHUNK, spec.students - first)
         rng = np.random.default_rng([spec.seed, first // CHUNK])
-        _Chunk(rng, first, n, spec, calendar, schools).write(writers, summary)
+        population = _Population(rng, first, n, spec, schools)
+        for y, calendar in enumerate(calendars):
+            if spec.through is not None and calendar.days[0] > spec.through:
+                break
+            year = population.school_year(y, calendar)
+            year.write(writers, summary.years[y], spec.through)
+            last = y == spec.years - 1 or (
+                spec.through is not None and calendar.last_day >= spec.through
+            )
+            population.after(year, spec.through, last=last)
+            if last:
+                break
+        summary.students += population.write_students(writers, spec.through)
         if progress:
             progress(first + n, spec.students)
     writers.close()
+    summary.years = [y for y in summary.years if y.students]
     summary.rows = {k: v for k, v in writers.rows.items() if k != "truth"}
     return summary
 
 
-class _Chunk:
-    """CHUNK students: their demographics, hidden states, records and outcomes."""
+# Over the summer a student's engagement partly resets: this share keeps last June's state, the
+# others start the year in a state drawn afresh from their propensity.
+SUMMER_KEEP = 0.5
+KINDERGARTEN_SHARE = GRADE_WEIGHTS[0] / GRADE_WEIGHTS.sum()  # of the first year's students
+NEW_AT_START_SHARE = 0.03  # students joining in grades 1-12 at a later year's start
+MID_YEAR_SHARE = 0.04  # students joining after the first week, every year
 
-    def __init__(self, rng, first, n, spec, calendar: _Calendar, schools) -> None:
-        self.rng, self.n, self.cal = rng, n, calendar
-        self.spec = spec
-        self.ids = np.array([f"STU{first + i + 1:07d}" for i in range(n)])
-        self.grade = rng.choice(13, size=n, p=GRADE_WEIGHTS / GRADE_WEIGHTS.sum())
-        self.low_income = rng.random(n) < 0.45
-        self.school = np.empty(n, dtype=object)
+
+class _Population:
+    """A chunk's students over the years: who they are, their grade, school and hidden state.
+
+    Arrays grow as students join (a kindergarten class and transfers every year); a student
+    who leaves (dropped out, transferred, graduated) stays in the arrays, no longer active.
+    """
+
+    def __init__(self, rng, first, n, spec: DistrictSpec, schools) -> None:
+        self.rng, self.first, self.n0, self.spec, self.schools = rng, first, n, spec, schools
+        self.ids = np.array([], dtype=object)
+        self.grade = np.array([], dtype=int)
+        self.low_income = np.array([], dtype=bool)
+        self.mu = np.array([], dtype=float)
+        self.zone = np.array([], dtype=int)
+        self.state = np.array([], dtype=np.int8)
+        self.active = np.array([], dtype=bool)
+        self.fresh = np.array([], dtype=bool)  # no state carried over yet
+        self.school = np.array([], dtype=object)
+        self.overage = np.array([], dtype=bool)
+        self.joined = np.array([], dtype=object)  # first day in the district (ISO text)
+        self.born = np.array([], dtype=object)
+        self.enrolled_any = np.array([], dtype=bool)  # has an enrollment row within `through`
+
+    def _add(self, ids, grade, year_first_day: dt.date, joined) -> np.ndarray:
+        rng, k = self.rng, len(ids)
+        low_income = rng.random(k) < 0.45
+        mu = rng.normal(-0.35 + 0.45 * low_income + 0.05 * grade, 0.75)
+        overage = rng.random(k) < _sigmoid(-3.6 + 0.8 * mu)
+        age_days = ((5 + grade + overage + rng.random(k)) * 365.25).astype(int)
+        born = [(year_first_day - dt.timedelta(days=int(a))).isoformat() for a in age_days]
+        at = len(self.ids)
+        self.ids = np.concatenate([self.ids, np.asarray(ids, dtype=object)])
+        self.grade = np.concatenate([self.grade, grade])
+        self.low_income = np.concatenate([self.low_income, low_income])
+        self.mu = np.concatenate([self.mu, mu])
+        self.zone = np.concatenate([self.zone, rng.integers(0, 1000, k)])
+        self.state = np.concatenate([self.state, np.zeros(k, dtype=np.int8)])
+        self.active = np.concatenate([self.active, np.ones(k, dtype=bool)])
+        self.fresh = np.concatenate([self.fresh, np.ones(k, dtype=bool)])
+        self.school = np.concatenate([self.school, np.empty(k, dtype=object)])
+        self.overage = np.concatenate([self.overage, overage])
+        self.joined = np.concatenate([self.joined, np.asarray(joined, dtype=object)])
+        self.born = np.concatenate([self.born, np.asarray(born, dtype=object)])
+        self.enrolled_any = np.concatenate([self.enrolled_any, np.zeros(k, dtype=bool)])
+        added = np.arange(at, at + k)
+        self._place(added)
+        return added
+
+    def _place(self, members: np.ndarray) -> None:
+        """Each student's school for their grade: the same zone always picks the same school
+        among those teaching the grade, so a student changes school only between levels."""
         for g in range(13):
-            options = [s for s, lo, hi in schools if lo <= g <= hi]
-            members = self.grade == g
-            self.school[members] = rng.choice(options, size=members.sum())
-        self.mu = rng.normal(-0.35 + 0.45 * self.low_income + 0.05 * self.grade, 0.75)
-        self._simulate_states()
+            options = [s for s, lo, hi in self.schools if lo <= g <= hi]
+            who = members[self.grade[members] == g]
+            if len(who):
+                self.school[who] = np.array(options, dtype=object)[self.zone[who] % len(options)]
+
+    def school_year(self, y: int, cal: _Calendar) -> "_Year":
+        rng, n0 = self.rng, self.n0
+        start = cal.days[0]
+        if y == 0:
+            grade = rng.choice(13, size=n0, p=GRADE_WEIGHTS / GRADE_WEIGHTS.sum())
+            ids = [f"STU{self.first + i + 1:07d}" for i in range(n0)]
+            years_in = rng.integers(0, grade + 1)
+            joined = [start.replace(year=start.year - int(k)).isoformat() for k in years_in]
+            added = self._add(ids, grade, start, joined)
+            mid_year = rng.random(n0) < MID_YEAR_SHARE
+            enroll_day = np.zeros(len(self.ids), dtype=int)
+        else:
+            chunk = self.first // CHUNK
+            sizes = [
+                round(n0 * KINDERGARTEN_SHARE),
+                round(n0 * NEW_AT_START_SHARE),
+                round(n0 * MID_YEAR_SHARE),
+            ]
+            grade = np.concatenate(
+                [
+                    np.zeros(sizes[0], dtype=int),
+                    rng.integers(1, 13, sizes[1] + sizes[2]),
+                ]
+            )
+            ids = [f"STU{y}{chunk:03d}{k:04d}" for k in range(len(grade))]
+            added = self._add(ids, grade, start, [start.isoformat()] * len(grade))
+            mid_year = np.zeros(len(added), dtype=bool)
+            mid_year[sizes[0] + sizes[1] :] = True
+            enroll_day = np.zeros(len(self.ids), dtype=int)
+        days = len(cal.days)
+        low = min(5, days // 4)
+        late = added[mid_year]
+        enroll_day[late] = rng.integers(low, max(low + 1, int(days * 0.8)), len(late))
+        for i in late:
+            self.joined[i] = cal.days[enroll_day[i]].isoformat()
+        members = np.flatnonzero(self.active)
+        return _Year(rng, self, members, enroll_day[members], mid_year_of(members, late), cal)
+
+    def after(self, year: "_Year", through: dt.date | None, *, last: bool) -> None:
+        """The summer: leavers and graduates go; the others move up a grade unless retained.
+        After the `last` year the students keep that year's grade and school (their current
+        values)."""
+        members = year.members
+        entered = year.cal.day_text[year.enroll_day]
+        known = members if through is None else members[entered <= through.isoformat()]
+        self.enrolled_any[known] = True
+        if last:
+            return
+        self.state[members] = year.states[:, -1]
+        self.fresh[members] = False
+        left = (year.exit_type != "") | year.graduated
+        self.active[members[left]] = False
+        stay = members[~left]
+        promoted = stay[~year.retained[~left] & ~year.repeats[~left]]
+        self.grade[promoted] += 1
+        # Propensity drifts a little, and grows with age as in the first year's draw.
+        self.mu[promoted] += 0.05
+        self.mu[stay] += self.rng.normal(0, 0.1, len(stay))
+        self._place(stay)
+
+    def write_students(self, writers: "_Writers", through: dt.date | None) -> int:
+        """students.csv with each student's current grade and school: those of their latest
+        enrollment (within `through`)."""
+        rng, n = self.rng, len(self.ids)
+        keep = self.enrolled_any
+        prior_gpa = np.round(4.0 * _sigmoid(1.3 - 0.9 * self.mu + rng.normal(0, 0.4, n)), 2)
+        prior_att = np.round(1 - _sigmoid(-3.2 + 0.9 * self.mu + rng.normal(0, 0.3, n)), 3)
+        has_prior = self.grade >= 1
+        frame = pd.DataFrame(
+            {
+                "district_id": self.ids,
+                "first_name": rng.choice(FIRST_NAMES, n),
+                "last_name": rng.choice(LAST_NAMES, n),
+                "grade_level": self.grade,
+                "date_of_birth": self.born,
+                "gender": rng.choice(["F", "M", "X"], n, p=[0.49, 0.49, 0.02]),
+                "ethnicity": rng.choice(ETHNICITIES, n, p=ETHNICITY_P),
+                "socioeconomic_status": np.where(self.low_income, "low_income", "not_low_income"),
+                "gpa": np.where(has_prior, prior_gpa, np.nan),
+                "attendance_rate": np.where(has_prior, prior_att, np.nan),
+                "parent_contact": [
+                    f"(555) 01{a:02d}-{b:04d}" for a, b in rng.integers(0, [100, 10000], (n, 2))
+                ],
+                "enrollment_date": self.joined,
+                "school": self.school,
+            }
+        )
+        writers.write("students", frame[keep])
+        return int(keep.sum())
+
+
+def mid_year_of(members: np.ndarray, late: np.ndarray) -> np.ndarray:
+    return np.isin(members, late)
+
+
+class _Year:
+    """One school year of the students enrolled in it: hidden states, records and outcomes."""
+
+    def __init__(self, rng, population: _Population, members, enroll_day, mid_year, cal) -> None:
+        self.rng, self.n, self.cal = rng, len(members), cal
+        self.members = members
+        self.ids = population.ids[members]
+        self.grade = population.grade[members].copy()
+        self.low_income = population.low_income[members]
+        self.school = population.school[members].copy()
+        self.mu = population.mu[members].copy()
+        self.enroll_day = enroll_day
+        self.mid_year = mid_year
+        carried = ~population.fresh[members] & (rng.random(self.n) < SUMMER_KEEP)
+        self._simulate_states(np.where(carried, population.state[members], -1))
         self._simulate_exits()
 
     # --- hidden process ---------------------------------------------------------------------
@@ -508,13 +727,16 @@ class _Chunk:
         m[:, 2, 2] = 1 - RECOVER_2_TO_1
         return m
 
-    def _simulate_states(self) -> None:
+    def _simulate_states(self, carried: np.ndarray) -> None:
+        """Weekly hidden states; a student's first week starts from `carried` (last year's
+        final state) where it is 0-2, else from a fresh draw."""
         rng, n, weeks = self.rng, self.n, self.cal.weeks
         self.matrix = self._transitions()
         p1 = _sigmoid(-3.0 + 1.0 * self.mu)
         p2 = _sigmoid(-4.8 + 1.2 * self.mu)
         u = rng.random(n)
         state = np.where(u < p2, 2, np.where(u < p2 + p1, 1, 0))
+        state = np.where(carried >= 0, carried, state)
         states = np.empty((n, weeks), dtype=np.int8)
         for w in range(weeks):
             states[:, w] = state
@@ -544,10 +766,6 @@ class _Chunk:
     def _simulate_exits(self) -> None:
         rng, n, cal = self.rng, self.n, self.cal
         days = len(cal.days)
-        # 4% join after the first week; the rest were enrolled before the year started.
-        mid_year = rng.random(n) < 0.04
-        low = min(5, days // 4)
-        self.enroll_day = np.where(mid_year, rng.integers(low, max(low + 1, int(days * 0.8)), n), 0)
         self.enroll_week = cal.week_of_day[self.enroll_day]
         hazard = self._dropout_hazard(self.z)
         u = rng.random((n, cal.weeks))
@@ -580,7 +798,9 @@ class _Chunk:
         u_end = rng.random(n)
         self.failed = stays & (u_end < p_fail)
         self.retained = stays & ~self.failed & (rng.random(n) < p_retain)
-        self.mid_year = mid_year
+        # A 12th grader who failed a course stays for another year; the others graduate.
+        self.repeats = self.failed & (self.grade == 12)
+        self.graduated = stays & (self.grade == 12) & ~self.failed
 
     # --- truth --------------------------------------------------------------------------------
     def _exit_week(self):
@@ -638,41 +858,6 @@ class _Chunk:
     def _enrolled_days(self):
         day = np.arange(len(self.cal.days))[None, :]
         return (day >= self.enroll_day[:, None]) & (day < self.exit_day[:, None])
-
-    def students_frame(self) -> pd.DataFrame:
-        rng, n, start = self.rng, self.n, self.spec.start
-        overage = rng.random(n) < _sigmoid(-3.6 + 0.8 * self.mu)
-        age_days = ((5 + self.grade + overage + rng.random(n)) * 365.25).astype(int)
-        dob = [start - dt.timedelta(days=int(a)) for a in age_days]
-        years_in = rng.integers(0, self.grade + 1)
-        enrolled = [
-            self.cal.days[d].isoformat()
-            if m
-            else start.replace(year=start.year - int(y)).isoformat()
-            for d, m, y in zip(self.enroll_day, self.mid_year, years_in, strict=True)
-        ]
-        has_prior = self.grade >= 1
-        prior_gpa = np.round(4.0 * _sigmoid(1.3 - 0.9 * self.mu + rng.normal(0, 0.4, n)), 2)
-        prior_att = np.round(1 - _sigmoid(-3.2 + 0.9 * self.mu + rng.normal(0, 0.3, n)), 3)
-        return pd.DataFrame(
-            {
-                "district_id": self.ids,
-                "first_name": rng.choice(FIRST_NAMES, n),
-                "last_name": rng.choice(LAST_NAMES, n),
-                "grade_level": self.grade,
-                "date_of_birth": [d.isoformat() for d in dob],
-                "gender": rng.choice(["F", "M", "X"], n, p=[0.49, 0.49, 0.02]),
-                "ethnicity": rng.choice(ETHNICITIES, n, p=ETHNICITY_P),
-                "socioeconomic_status": np.where(self.low_income, "low_income", "not_low_income"),
-                "gpa": np.where(has_prior, prior_gpa, np.nan),
-                "attendance_rate": np.where(has_prior, prior_att, np.nan),
-                "parent_contact": [
-                    f"(555) 01{a:02d}-{b:04d}" for a, b in rng.integers(0, [100, 10000], (n, 2))
-                ],
-                "enrollment_date": enrolled,
-                "school": self.school,
-            }
-        )
 
     def attendance_frame(self) -> tuple[pd.DataFrame, np.ndarray]:
         """The attendance rows, and each student's share of enrolled days missed."""
@@ -741,11 +926,13 @@ class _Chunk:
                 course_name = np.char.add(
                     np.char.add(name.astype(str), " "), np.where(grade == 0, "K", grade.astype(str))
                 )
+                course_id = np.char.add(course_id, f"-{cal.label[:4]}")  # new courses each year
             else:
                 pick = electives[takers, slot - 4]
                 band = np.where(grade >= 9, "HS", "MS")
                 course_id = np.char.add(
-                    np.char.add(np.array([ELECTIVES[k][0] for k in pick]), "-"), band
+                    np.char.add(np.array([ELECTIVES[k][0] for k in pick]), "-"),
+                    np.char.add(band, f"-{cal.label[:4]}"),
                 )
                 course_name = np.array([ELECTIVES[k][1] for k in pick])
             difficulty = rng.normal(0, 4)
@@ -851,34 +1038,87 @@ class _Chunk:
                 rows.append((self.ids[i], "failed", last, "Failed one or more courses."))
             elif self.retained[i]:
                 rows.append((self.ids[i], "retained", last, "Retained in grade."))
-            elif self.grade[i] == 12:
+            elif self.graduated[i]:
                 rows.append((self.ids[i], "graduated", last, None))
             else:
                 rows.append((self.ids[i], "passed", last, None))
         return pd.DataFrame(rows, columns=["district_id", "outcome_type", "outcome_date", "notes"])
 
-    def write(self, writers: _Writers, summary: DistrictSummary) -> None:
-        writers.write("students", self.students_frame())
+    def enrollments_frame(self) -> pd.DataFrame:
+        """One row per student this year: school, grade, entry and exit (the day the enrollment
+        ended: the withdrawal day, or the year's last school day)."""
+        cal, days = self.cal, len(self.cal.days)
+        left = self.exit_day < days
+        reason = np.where(
+            left,
+            self.exit_type,
+            np.where(self.graduated, "graduated", "completed_year"),
+        )
+        return pd.DataFrame(
+            {
+                "district_id": self.ids,
+                "school_year": cal.label,
+                "school": self.school,
+                "grade_level": self.grade,
+                "entry_date": cal.day_text[self.enroll_day],
+                "exit_date": cal.day_text[np.where(left, self.exit_day, days - 1)],
+                "exit_reason": reason,
+            }
+        )
+
+    def write(self, writers: _Writers, summary: "YearSummary", through: dt.date | None) -> None:
+        """This year's rows; with `through`, only what had happened by that day."""
+        cut = _Cut(through)
+        writers.write("enrollments", cut.enrollments(self.enrollments_frame()))
         attendance, missed = self.attendance_frame()
         late = self.rng.random(len(attendance)) < 0.01  # entered days or weeks later
-        writers.write("attendance", attendance[~late])
-        writers.hold_late("attendance", attendance[late])
+        writers.write("attendance", cut.rows(attendance[~late], "date"))
+        writers.hold_late("attendance", cut.rows(attendance[late], "date"))
         grades = self.grades_frame()
         late = self.rng.random(len(grades)) < 0.01
-        writers.write("grades", grades[~late])
-        writers.hold_late("grades", grades[late])
-        writers.write("discipline", self.discipline_frame())
-        writers.write("outcomes", self.outcomes_frame())
-        writers.write("truth", self.true_risk())
-        summary.chronic_absence += int((missed >= 0.10).sum())
+        writers.write("grades", cut.rows(grades[~late], "submission_date"))
+        writers.hold_late("grades", cut.rows(grades[late], "submission_date"))
+        writers.write("discipline", cut.rows(self.discipline_frame(), "incident_date"))
+        writers.write("outcomes", cut.rows(self.outcomes_frame(), "outcome_date"))
+        writers.write("truth", cut.rows(self.true_risk(), "as_of"))
+        if through is not None and self.cal.last_day > through:
+            return  # a year in progress: its outcomes are not known yet
+        elementary, middle = self.grade <= 5, (self.grade >= 6) & (self.grade <= 8)
         high_school = self.grade >= 9
+        summary.students += self.n
+        summary.elementary += int(elementary.sum())
+        summary.middle += int(middle.sum())
         summary.high_school += int(high_school.sum())
-        summary.high_school_dropouts += int(((self.exit_type == "dropped_out") & high_school).sum())
-        summary.secondary += int((self.grade >= 6).sum())
+        summary.chronic_absence += int((missed >= 0.10).sum())
+        summary.dropouts += int(((self.exit_type == "dropped_out") & high_school).sum())
         summary.failed += int(self.failed.sum())
         summary.retained += int(self.retained.sum())
+        summary.retained_elementary += int((self.retained & elementary).sum())
+        summary.graduated += int(self.graduated.sum())
         summary.transferred += int((self.exit_type == "transferred").sum())
         summary.mid_year_entries += int(self.mid_year.sum())
+
+
+class _Cut:
+    """Leaves out what happened after `through` (None: nothing is left out)."""
+
+    def __init__(self, through: dt.date | None) -> None:
+        self.through = through.isoformat() if through else None
+
+    def rows(self, frame: pd.DataFrame, column: str) -> pd.DataFrame:
+        if self.through is None:
+            return frame
+        return frame[frame[column].astype(str) <= self.through]
+
+    def enrollments(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Enrollments that began by `through`; one that ends later is still open."""
+        if self.through is None:
+            return frame
+        frame = frame[frame["entry_date"] <= self.through].copy()
+        open_ = frame["exit_date"] > self.through
+        frame.loc[open_, "exit_date"] = None
+        frame.loc[open_, "exit_reason"] = None
+        return frame
 
 
 def _letters(values: np.ndarray) -> np.ndarray:

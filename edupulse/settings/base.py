@@ -169,7 +169,14 @@ LOGGING = {
 EDUPULSE_ADVERSE_OUTCOMES = env.list(
     "EDUPULSE_ADVERSE_OUTCOMES", default=["dropped_out", "withdrawn", "failed", "retained"]
 )
-EDUPULSE_HORIZON_DAYS = env.int("EDUPULSE_HORIZON_DAYS", default=365)
+# The default label: an adverse outcome between the as-of date and the end of its school year
+# (None). A number of days gives a fixed window instead (docs/model.md, "Labels").
+EDUPULSE_HORIZON_DAYS = env.int("EDUPULSE_HORIZON_DAYS", default=None)
+# The first day of the district's school year, MM-DD: features' "year to date" and the
+# end-of-year label start and end here.
+EDUPULSE_SCHOOL_YEAR_START = tuple(
+    int(part) for part in env.str("EDUPULSE_SCHOOL_YEAR_START", default="08-01").split("-")
+)
 # Calibrated risk at or above each cut-off gives the category (below "medium" is low). A model
 # stores the cut-offs it was trained with; these are the defaults.
 EDUPULSE_RISK_CUTOFFS = {

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from django.test import override_settings
 
 from mlmodels.labels import (
     LabelWindowError,
@@ -11,6 +12,7 @@ from mlmodels.labels import (
     check_windows_closed,
     data_end,
     label_rows,
+    window_end,
 )
 from tests.mlmodels.factories import PredictionFactory, TrainingFeedbackFactory
 from tests.records.factories import AttendanceRecordFactory, StudentOutcomeFactory
@@ -128,3 +130,42 @@ def test_validation_must_come_after_every_training_window_has_closed():
     with pytest.raises(LabelWindowError) as refused:
         check_validation_after_training(train, dt.date(2026, 2, 7), 105)
     assert "2025-10-26" in str(refused.value) and "on or after 2026-02-08" in str(refused.value)
+
+
+# --- the default label: an adverse outcome by the end of T's school year ---------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("outcome_type", "outcome_date", "expected"),
+    [
+        ("retained", dt.date(2026, 6, 5), 1),  # decided at the year's close: inside the window
+        ("failed", dt.date(2026, 6, 5), 1),
+        ("dropped_out", dt.date(2026, 3, 2), 1),  # months later, same school year
+        ("retained", dt.date(2026, 7, 31), 1),  # the school year's last day (Aug 1 start)
+        ("retained", dt.date(2026, 8, 1), 0),  # the next school year
+        ("dropped_out", T, 0),  # on T itself
+        ("transferred", dt.date(2026, 3, 2), 0),
+    ],
+)
+def test_the_end_of_year_label_counts_outcomes_until_the_school_year_ends(
+    outcome_type, outcome_date, expected
+):
+    student = StudentFactory()
+    StudentOutcomeFactory(student=student, outcome_type=outcome_type, outcome_date=outcome_date)
+    assert _label(student, horizon=None) == expected
+
+
+def test_the_end_of_year_window_closes_with_the_school_year():
+    # 2025-10-05 belongs to 2025-2026, which ends on 2026-07-31.
+    check_windows_closed([T], None, dt.date(2026, 7, 31))
+    with pytest.raises(LabelWindowError, match="the end of the school year"):
+        check_windows_closed([T], None, dt.date(2026, 6, 30))
+    # Validation in the next school year, never earlier.
+    check_validation_after_training([T], dt.date(2026, 8, 16), None)
+    with pytest.raises(LabelWindowError):
+        check_validation_after_training([T], dt.date(2026, 5, 3), None)
+
+
+@override_settings(EDUPULSE_SCHOOL_YEAR_START=(10, 1))
+def test_a_school_year_starting_in_october_moves_the_window():
+    assert window_end(dt.date(2025, 10, 5), None) == dt.date(2026, 9, 30)
+    assert window_end(dt.date(2025, 9, 28), None) == dt.date(2025, 9, 30)

@@ -13,7 +13,14 @@ from records.synthetic import DistrictSpec, generate_district, school_calendar
 from students.models import Student
 from tests.conftest import SMALL
 
-FILES = ("students.csv", "attendance.csv", "grades.csv", "discipline.csv", "outcomes.csv")
+FILES = (
+    "students.csv",
+    "enrollments.csv",
+    "attendance.csv",
+    "grades.csv",
+    "discipline.csv",
+    "outcomes.csv",
+)
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,18 @@
 import time
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from mlmodels.labels import LabelWindowError
-from mlmodels.management.commands._dates import cutoffs, day, outcome_list
+from mlmodels.management.commands._dates import (
+    add_period_arguments,
+    cutoffs,
+    day,
+    outcome_list,
+    resolve_periods,
+)
 from mlmodels.models import ModelMetadata
-from mlmodels.report import bars, comparison, fairness_summary
+from mlmodels.report import bars, comparison, fairness_summary, grade_band_table
+from mlmodels.school_years import SchoolYearError
 from mlmodels.training import ActivationError, TrainingError, activate_model, train
 
 
@@ -18,21 +24,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--as-of",
-            type=day,
-            action="extend",
-            nargs="+",
-            required=True,
-            help="training as-of dates (repeat or list several)",
-        )
+        add_period_arguments(parser, "validate")
         parser.add_argument(
             "--validate-as-of",
             type=day,
-            required=True,
-            help="a later as-of date, after every training label window",
+            help="a later as-of date, after every training label window (or --validate-year)",
         )
-        parser.add_argument("--horizon-days", type=int, default=settings.EDUPULSE_HORIZON_DAYS)
         parser.add_argument(
             "--outcomes",
             type=outcome_list,
@@ -57,8 +54,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        if options["horizon_days"] <= 0:
-            raise CommandError("--horizon-days must be positive")
         name = options["model_name"]
         if (
             options["if_missing"]
@@ -70,17 +65,23 @@ class Command(BaseCommand):
                 self._activate(name, options["even_if_worse"])
             return
         started = time.perf_counter()
-        self.stderr.write(f"Training on {len(options['as_of'])} as-of dates...")
         try:
+            periods = resolve_periods(options, "validate", self.stderr.write)
+            self.stderr.write(
+                f"Training on {len(periods.train)} as-of dates, validating on "
+                f"{len(periods.test)}; the data covers {periods.covered} ({periods.limit})."
+            )
             model = train(
-                train_as_of=options["as_of"],
-                validate_as_of=options["validate_as_of"],
-                horizon_days=options["horizon_days"],
+                train_as_of=periods.train,
+                validate_as_of=periods.test,
+                horizon_days=periods.horizon_days,
                 outcomes=options["outcomes"],
                 cutoffs=options["risk_cutoffs"],
                 version=options["model_name"],
+                data_through=options["data_through"],
+                school_years=periods.school_years,
             )
-        except (LabelWindowError, TrainingError) as error:
+        except (LabelWindowError, TrainingError, SchoolYearError) as error:
             raise CommandError(str(error)) from None
         metrics = model.performance_metrics
         self.stdout.write(
@@ -88,8 +89,9 @@ class Command(BaseCommand):
             f"{model.hyperparameters['rounds']} trees, {time.perf_counter() - started:.1f} s"
         )
         self.stdout.write(
-            f"Judged on {metrics['validation_samples']:,} students of "
-            f"{metrics['validate_as_of']} (base rate {metrics['base_rate']:.3f}):"
+            f"Judged on {metrics['validation_samples']:,} student-weeks of "
+            f"{metrics['validate_as_of']} (label: {metrics['label']}; base rate "
+            f"{metrics['base_rate']:.3f}, {metrics['positives']:,} positives):"
         )
         self.stdout.write(
             comparison({model.model_version: metrics, "ABC rules": metrics["baseline"]})
@@ -103,6 +105,7 @@ class Command(BaseCommand):
                 },
             )
         )
+        self.stdout.write(grade_band_table(metrics.get("by_grade_band")))
         self.stdout.write(fairness_summary(metrics.get("fairness")))
         if options["activate"]:
             self._activate(model.model_version, options["even_if_worse"])

@@ -28,6 +28,18 @@ class Command(BaseCommand):
                             help="first school day (YYYY-MM-DD)")  # fmt: skip
         parser.add_argument("--days", type=int, default=180, help="number of school days")
         parser.add_argument("--seed", type=int, default=DistrictSpec.seed)
+        parser.add_argument(
+            "--years",
+            type=int,
+            default=1,
+            help="consecutive school years; each starts on --start's weekday in its anniversary "
+            "week (default 1)",
+        )
+        parser.add_argument(
+            "--through",
+            type=dt.date.fromisoformat,
+            help="leave out what happened after this day: the last year is then in progress",
+        )
         where = parser.add_mutually_exclusive_group(required=True)
         where.add_argument("--out", type=Path, help="write the CSV files into this folder")
         where.add_argument("--load", action="store_true", help="load into the database")
@@ -47,12 +59,18 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["students"] < 1 or options["schools"] < 1 or options["days"] < 5:
             raise CommandError("--students and --schools must be at least 1, --days at least 5")
+        if not 1 <= options["years"] <= 20:
+            raise CommandError("--years must be between 1 and 20")
+        if options["through"] is not None and options["through"] < options["start"]:
+            raise CommandError("--through must not come before --start")
         spec = DistrictSpec(
             students=options["students"],
             schools=options["schools"],
             start=options["start"],
             school_days=options["days"],
             seed=options["seed"],
+            years=options["years"],
+            through=options["through"],
         )
         quiet = options["no_progress"]
         if options["load"] and options["if_empty"] and Student.objects.exists():
@@ -70,11 +88,17 @@ class Command(BaseCommand):
             started = time.perf_counter()
             summary = self._generate(spec, folder, truth, quiet)
             generated = time.perf_counter() - started
-            self.stdout.write(f"Generated {spec.students} students in {generated:.1f} s:")
+            self.stdout.write(
+                f"Generated {summary.students} students over {spec.years} school year(s) "
+                f"in {generated:.1f} s:"
+            )
             for name, rows in summary.rows.items():
                 self.stdout.write(f"  {name}.csv: {rows} rows")
-            for name, rate in summary.rates.items():
-                self.stdout.write(f"  {name.replace('_', ' ')}: {rate:.1%}")
+            for year in summary.years:
+                rates = ", ".join(
+                    f"{name.replace('_', ' ')} {rate:.1%}" for name, rate in year.rates.items()
+                )
+                self.stdout.write(f"  {year.school_year} ({year.students} students): {rates}")
             self.stdout.write(f"True risk (never loaded): {truth}")
             if options["load"]:
                 self._load(folder, quiet)
