@@ -35,11 +35,14 @@ REPORTED = (
 def ordering(raw: np.ndarray, risk: np.ndarray) -> dict:
     """Whether the calibrated (stored) scores keep the raw model's order: Kendall's tau between
     them, and the share of distinct stored scores."""
-    stored = np.asarray(risk, dtype=np.float32)
+    stored = np.round(np.asarray(risk, dtype=float), 6).astype(np.float32)  # as scoring stores
     tau = kendalltau(raw, stored).statistic if len(raw) > 1 else None
     return {
         "kendall_tau": None if tau is None or tau != tau else float(tau),
         "distinct_share": float(len(np.unique(stored)) / max(len(stored), 1)),
+        # Students the raw model itself does not separate (the same leaves in every tree) share
+        # a score whatever the calibration does: the ceiling of distinct_share.
+        "raw_distinct_share": float(len(np.unique(raw)) / max(len(raw), 1)),
     }
 
 

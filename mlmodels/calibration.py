@@ -7,7 +7,9 @@ a handful of values, ordering within a category becomes arbitrary, and on a smal
 can map everyone to one value. So the stored map is:
 
 - the isotonic fit's blocks, each placed at the mean raw score of the tuning rows it pools, and
-  joined by straight lines (strictly increasing between the first and last block);
+  joined by straight lines (strictly increasing between the first and last block); beyond the
+  outermost blocks' centres, where isotonic regression is flat, the map follows the Platt
+  curve's rise from there, so the riskiest students are not all given the top block's value;
 - blended with a Platt map (a logistic curve on the logit of the raw score, fitted to the same
   tuning rows), weighted by how little evidence the tuning set has: PLATT_EVIDENCE / positives,
   between PLATT_MIN_WEIGHT and 1. The Platt curve is strictly increasing and never reaches 0 or 1,
@@ -73,7 +75,13 @@ class Calibration:
     def __call__(self, raw: np.ndarray) -> np.ndarray:
         raw = np.asarray(raw, dtype=float)
         isotonic = np.interp(raw, self.x, self.y)
-        blended = (1 - self.platt_weight) * isotonic + self.platt_weight * self.platt_map(raw)
+        platt = self.platt_map(raw)
+        if self.platt_weight > 0:  # not for a plain isotonic map stored by an earlier version
+            edges = np.array([self.x[0], self.x[-1]])
+            low_edge, high_edge = self.platt_map(edges)
+            isotonic = np.where(raw > edges[1], isotonic + platt - high_edge, isotonic)
+            isotonic = np.where(raw < edges[0], isotonic + platt - low_edge, isotonic)
+        blended = (1 - self.platt_weight) * isotonic + self.platt_weight * platt
         return np.clip(blended, EPS, 1 - EPS)
 
     def support(self, raw: np.ndarray) -> np.ndarray:

@@ -42,10 +42,7 @@ else
 fi
 phase "Weekly features and predictions for the current year's last 8 weeks"
 $PY manage.py compute_features --skip-existing --from 2026-10-11 --to 2026-11-29
-for week in 2026-10-11 2026-10-18 2026-10-25 2026-11-01 2026-11-08 2026-11-15 2026-11-22 \
-    2026-11-29; do
-    $PY manage.py predict --as-of "$week"
-done
+$PY manage.py predict --from 2026-10-11 --to 2026-11-29
 phase "Roles and demo logins"
 $PY manage.py setup_roles
 echo

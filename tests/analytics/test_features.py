@@ -152,7 +152,13 @@ def test_a_holiday_is_not_a_school_day():
     assert vector["attendance"] == [1.0, 0.75, 0.8, 1.0]
     assert vector["features"]["longest_absence_streak"] == 2
     # 19 school days, 18 of them recorded for D, 16 attended.
-    assert vector["metadata"] == {"weeks_of_data": 4, "data_quality": round(18 / 19, 4)}
+    # The grade and school on T (no enrollment history here: the current values).
+    assert vector["metadata"] == {
+        "weeks_of_data": 4,
+        "data_quality": round(18 / 19, 4),
+        "grade_level": 8,
+        "school": None,
+    }
     assert row.attendance_rate == pytest.approx(16 / 18, abs=1e-4)
 
 

@@ -64,3 +64,15 @@ def _isotonic(raw, y):
 
     model = IsotonicRegression(out_of_bounds="clip").fit(raw, y)
     return model.X_thresholds_, model.y_thresholds_
+
+
+def test_the_riskiest_students_are_not_all_given_the_top_blocks_value():
+    rng = np.random.default_rng(8)
+    raw = rng.random(5000)
+    y = (rng.random(len(raw)) < 0.02 + 0.5 * raw**4).astype(int)
+    calibration = Calibration.fit(raw, y)
+    top = np.linspace(calibration.x[-1], 1.0, 5)
+    scores = calibration(top)
+    # Beyond the last block's centre isotonic regression is flat; the map keeps rising.
+    assert np.all(np.diff(scores) > 0.002)
+    assert scores[-1] < 1

@@ -201,3 +201,120 @@ def test_the_command_writes_a_folder(tmp_path):
         "generate_district", f"--out={tmp_path}", "--students=12", "--days=5", "--no-progress"
     )
     assert {p.name for p in tmp_path.iterdir()} == {*FILES, "truth"}
+
+
+# --- several school years --------------------------------------------------------------------
+YEARS = DistrictSpec(students=1500, schools=5, start=dt.date(2023, 8, 21), seed=5, years=3)
+
+
+@pytest.fixture(scope="module")
+def three_years(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("three-years")
+    summary = generate_district(YEARS, folder, folder / "truth.csv")
+    read = {
+        name: pd.read_csv(folder / f"{name}.csv", dtype={"district_id": str}, keep_default_na=False)
+        for name in ("students", "enrollments", "outcomes")
+    }
+    return folder, summary, read
+
+
+def _by_year(enrollments):
+    return {
+        year: rows.set_index("district_id") for year, rows in enrollments.groupby("school_year")
+    }
+
+
+def test_students_move_up_a_grade_unless_retained(three_years):
+    _, _, read = three_years
+    years = _by_year(read["enrollments"])
+    outcomes = read["outcomes"]
+    retained = set(outcomes.loc[outcomes["outcome_type"] == "retained", "district_id"])
+    moved = stayed = 0
+    for first, second in (("2023-2024", "2024-2025"), ("2024-2025", "2025-2026")):
+        both = years[first].index.intersection(years[second].index)
+        before, after = (
+            years[first].loc[both, "grade_level"],
+            years[second].loc[both, "grade_level"],
+        )
+        held = before[after == before].index
+        # Nobody skips a grade or goes back; everyone held back was retained or repeats 12th.
+        assert set((after - before).unique()) <= {0, 1}
+        assert all(i in retained or before[i] == 12 for i in held)
+        moved += int((after == before + 1).sum())
+        stayed += len(held)
+    assert moved > 20 * stayed > 0
+
+
+def test_twelfth_graders_graduate_and_leave(three_years):
+    _, _, read = three_years
+    years = _by_year(read["enrollments"])
+    graduated = read["enrollments"][read["enrollments"]["exit_reason"] == "graduated"]
+    assert len(graduated) > 100
+    assert set(graduated["grade_level"]) == {12}
+    first_year = graduated[graduated["school_year"] == "2023-2024"]["district_id"]
+    assert not set(first_year) & set(years["2024-2025"].index)
+    outcomes = read["outcomes"]
+    assert set(first_year) <= set(
+        outcomes.loc[outcomes["outcome_type"] == "graduated", "district_id"]
+    )
+
+
+def test_a_kindergarten_class_and_transfers_arrive_every_year(three_years):
+    _, _, read = three_years
+    years = _by_year(read["enrollments"])
+    for year, rows in years.items():
+        newcomers = rows[rows.index.str.startswith(("STU1", "STU2")) & (rows.index.str.len() == 11)]
+        if year == "2023-2024":
+            assert newcomers.empty
+            continue
+        assert (newcomers["grade_level"] == 0).sum() > 50
+        assert (newcomers["entry_date"] > rows["entry_date"].min()).sum() > 20  # mid-year
+    # Students change school between levels: a 6th grader who was in 5th grade last year.
+    last, this = years["2023-2024"], years["2024-2025"]
+    sixth = this[(this["grade_level"] == 6)].index.intersection(
+        last[last["grade_level"] == 5].index
+    )
+    assert len(sixth) > 20
+    assert all("Middle" in this.loc[i, "school"] and "Elementary" in last.loc[i, "school"]
+               for i in sixth)  # fmt: skip
+
+
+def test_outcome_rates_are_realistic_in_every_year(three_years):
+    _, summary, _ = three_years
+    assert [y.school_year for y in summary.years] == ["2023-2024", "2024-2025", "2025-2026"]
+    for year in summary.years:
+        rates = year.rates
+        assert 0.10 <= rates["chronic_absence"] <= 0.20, year
+        assert 0.01 <= rates["high_school_dropout"] <= 0.08, year
+        assert 0.05 <= rates["failing_a_course_6_12"] <= 0.15, year
+        assert 0.005 <= rates["retained_k_8"] <= 0.035, year
+
+
+def test_the_students_file_holds_the_current_grade_and_school(three_years):
+    _, _, read = three_years
+    latest = read["enrollments"].sort_values("entry_date").groupby("district_id").last()
+    students = read["students"].set_index("district_id")
+    assert len(students) == len(latest)
+    assert (students.loc[latest.index, "grade_level"] == latest["grade_level"]).all()
+    assert (students.loc[latest.index, "school"] == latest["school"]).all()
+
+
+def test_through_leaves_out_what_had_not_happened_yet(tmp_path):
+    spec = DistrictSpec(**{**YEARS.__dict__, "students": 200, "through": dt.date(2025, 11, 30)})
+    summary = generate_district(spec, tmp_path, tmp_path / "truth.csv")
+    enrollments = pd.read_csv(tmp_path / "enrollments.csv", keep_default_na=False)
+    current = enrollments[enrollments["school_year"] == "2025-2026"]
+    assert len(current) > 150 and (current["exit_date"] == "").mean() > 0.9
+    for name, column in (("attendance", "date"), ("outcomes", "outcome_date")):
+        dates = pd.read_csv(tmp_path / f"{name}.csv", usecols=[column])[column]
+        assert dates.max() <= "2025-11-30"
+    # The year in progress has no year-end outcomes and is not counted as a finished year.
+    assert [y.school_year for y in summary.years] == ["2023-2024", "2024-2025"]
+
+
+def test_the_same_seed_gives_the_same_years(tmp_path):
+    spec = DistrictSpec(**{**YEARS.__dict__, "students": 150})
+    generate_district(spec, tmp_path / "a", tmp_path / "a.csv")
+    generate_district(spec, tmp_path / "b", tmp_path / "b.csv")
+    for name in ("students.csv", "enrollments.csv", "attendance.csv", "outcomes.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()

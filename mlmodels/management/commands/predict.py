@@ -1,3 +1,4 @@
+import datetime as dt
 import time
 from collections import Counter
 
@@ -13,20 +14,35 @@ from mlmodels.scoring import ScoringError, predict
 class Command(BaseCommand):
     help = (
         "Score the cohort of an as-of date with the active model (the ABC rules when none is "
-        "active) and replace that date's predictions of the model."
+        "active) and replace that date's predictions of the model. --from/--to score every 7 "
+        "days of a range, oldest first."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--as-of", type=day, help="default: the last completed week's Sunday")
+        parser.add_argument("--from", dest="first", type=day)
+        parser.add_argument("--to", dest="last", type=day)
         parser.add_argument("--model", help="a model version instead of the active one")
 
-    def handle(self, *args, as_of, model, **options):
-        as_of = as_of or last_completed_week(timezone.localdate())
+    def handle(self, *args, as_of, first, last, model, **options):
+        if as_of and (first or last):
+            raise CommandError("give --as-of, or --from and --to, not both")
+        if bool(first) != bool(last):
+            raise CommandError("--from and --to go together")
+        if first and last < first:
+            raise CommandError("--to is before --from")
+        dates = [as_of or last_completed_week(timezone.localdate())]
+        if first:
+            dates = [first + dt.timedelta(days=7 * k) for k in range((last - first).days // 7 + 1)]
         chosen = None
         if model:
             chosen = ModelMetadata.objects.filter(model_version=model).first()
             if chosen is None:
                 raise CommandError(f"There is no model version {model!r}.")
+        for day_ in dates:
+            self._score(day_, chosen)
+
+    def _score(self, as_of, chosen) -> None:
         started = time.perf_counter()
         self.stderr.write(f"Scoring the cohort of {as_of}...")
         try:
