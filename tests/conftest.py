@@ -11,6 +11,7 @@ from tests.mlmodels.factories import TrainingFeedbackFactory
 from tests.records.factories import (
     AttendanceRecordFactory,
     DisciplineIncidentFactory,
+    EnrollmentFactory,
     GradeFactory,
     ImportRunFactory,
     StudentOutcomeFactory,
@@ -57,6 +58,7 @@ def one_of_everything():
     """A student with one row of every kind that hangs off a student (an assignment to a
     counselor's caseload included), and an import run."""
     student = StudentFactory()
+    EnrollmentFactory(student=student)
     AttendanceRecordFactory(student=student)
     GradeFactory(student=student)
     DisciplineIncidentFactory(student=student)

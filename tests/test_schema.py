@@ -8,7 +8,7 @@ from django.db import connection
 
 from analytics.models import StudentFeatures
 from mlmodels.models import Prediction, TrainingFeedback
-from records.models import AttendanceRecord, DisciplineIncident, Grade, StudentOutcome
+from records.models import AttendanceRecord, DisciplineIncident, Enrollment, Grade, StudentOutcome
 from students.models import Student
 from tests.mlmodels.factories import TrainingFeedbackFactory
 from tests.records.factories import (
@@ -121,6 +121,7 @@ def test_deleting_a_student_in_plain_sql_cascades_in_the_database(one_of_everyth
         cursor.execute("DELETE FROM students WHERE id = %s", [_db_uuid(student.pk)])
 
     for model in (
+        Enrollment,
         AttendanceRecord,
         Grade,
         DisciplineIncident,

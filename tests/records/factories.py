@@ -3,7 +3,14 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
-from records.models import AttendanceRecord, DisciplineIncident, Grade, ImportRun, StudentOutcome
+from records.models import (
+    AttendanceRecord,
+    DisciplineIncident,
+    Enrollment,
+    Grade,
+    ImportRun,
+    StudentOutcome,
+)
 from tests.students.factories import StudentFactory
 
 
@@ -15,6 +22,19 @@ class AttendanceRecordFactory(factory.django.DjangoModelFactory):
     date = factory.Sequence(lambda n: dt.date(2025, 9, 1) + dt.timedelta(days=n))
     status = "present"
     period = None
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enrollment
+
+    student = factory.SubFactory(StudentFactory)
+    school_year = "2025-2026"
+    school = "Lincoln High"
+    grade_level = 9
+    entry_date = dt.date(2025, 8, 18)
+    exit_date = None
+    exit_reason = None
 
 
 class GradeFactory(factory.django.DjangoModelFactory):
