@@ -32,6 +32,7 @@ done
 $PY manage.py setup_roles
 echo
 $PY manage.py demo_users
+$PY manage.py demo_interventions
 echo
 echo "==> Serving EduPulse on http://127.0.0.1:8000/ (Ctrl-C stops it)"
 exec $PY manage.py runserver 127.0.0.1:8000
