@@ -15,7 +15,13 @@ from tests.records.factories import (
     ImportRunFactory,
     StudentOutcomeFactory,
 )
-from tests.students.factories import AssignmentFactory, StudentFactory
+from tests.students.factories import (
+    AssignmentFactory,
+    CaseNoteFactory,
+    CheckInFactory,
+    InterventionFactory,
+    StudentFactory,
+)
 
 
 def pytest_report_header(config):
@@ -55,7 +61,8 @@ def small_district(tmp_path_factory):
 @pytest.fixture
 def one_of_everything():
     """A student with one row of every kind that hangs off a student (an assignment to a
-    counselor's caseload included), and an import run."""
+    counselor's caseload, an intervention with a check-in and a case note included), and an
+    import run."""
     student = StudentFactory()
     AttendanceRecordFactory(student=student)
     GradeFactory(student=student)
@@ -64,5 +71,7 @@ def one_of_everything():
     StudentFeaturesFactory(student=student)
     TrainingFeedbackFactory(prediction__student=student)
     AssignmentFactory(student=student)
+    CheckInFactory(intervention=InterventionFactory(student=student))
+    CaseNoteFactory(student=student)
     ImportRunFactory()
     return student
