@@ -404,7 +404,7 @@ def account(request):
     profile = StaffProfile.objects.filter(user=request.user).first() or StaffProfile(
         user=request.user
     )
-    form = ProfileForm(request.POST or None, instance=profile)
+    form = ProfileForm(request.POST if request.method == "POST" else None, instance=profile)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Your settings are saved.")
