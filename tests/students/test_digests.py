@@ -140,7 +140,6 @@ def test_a_user_without_access_gets_nothing_about_the_student(district, staff, i
 
 
 def test_the_throttle_holds_across_two_weeks_and_a_rise_is_news_again(district, staff, inbox):
-    _counselor, _, _ = staff
     north = district.north
     digests_send(as_of=AS_OF, today=TODAY)
     assert len(inbox.to("counselor@school.example")) == 1
