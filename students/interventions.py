@@ -170,10 +170,11 @@ def case_note_delete(*, note: CaseNote) -> None:
 
 
 def notes_for(user: User, student: Student) -> QuerySet[CaseNote]:
-    """The notes on `student` that `user` may read (idx_case_notes_student_date)."""
+    """The notes on `student` that `user` may read (idx_case_notes_student_date): all of them
+    for counselors and administrators; for educators, those open to everyone and their own."""
     notes = CaseNote.objects.filter(student=student).select_related("author")
     if not sees_restricted_notes(user):
-        notes = notes.filter(visibility=NoteVisibility.EVERYONE)
+        notes = notes.filter(Q(visibility=NoteVisibility.EVERYONE) | Q(author=user))
     return notes
 
 

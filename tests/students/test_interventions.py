@@ -244,7 +244,12 @@ def test_restricted_notes_are_for_counselors_and_administrators_only():
             student=student, author=counselor, date=TODAY, text=visibility, visibility=visibility
         )
     assert [n.text for n in support.notes_for(educator, student)] == ["everyone"]
+    own = support.case_note_add(
+        student=student, author=educator, date=TODAY, text="mine", visibility="counselors"
+    )
+    assert own in support.notes_for(educator, student)  # an author reads their own note
     assert sorted(n.text for n in support.notes_for(counselor, student)) == [
         "counselors",
         "everyone",
+        "mine",
     ]
