@@ -147,8 +147,11 @@ def line_chart(
     top_value: float | None = None,
     percent: bool = False,
     diagonal: bool = False,
+    markers: Sequence[tuple[int, str]] = (),
 ) -> SafeString:
-    """Lines over shared x labels; None leaves a gap. `diagonal` draws y = x (calibration)."""
+    """Lines over shared x labels; None leaves a gap. `diagonal` draws y = x (calibration).
+    `markers` are (label index, text): a dashed vertical line at that label, the text as its
+    tooltip (an intervention's start or end on the student page)."""
     values = [v for _, points in series for v in points if v is not None]
     if not labels or not values:
         return _empty(name, title)
@@ -165,6 +168,13 @@ def line_chart(
             f'<line class="diagonal" x1="{x(0):.1f}" y1="{y(low_value):.1f}" '
             f'x2="{x(count - 1):.1f}" y2="{y(top):.1f}"/>'
         )
+    for i, text in markers:
+        if 0 <= i < count:
+            parts.append(
+                f'<line class="marker" x1="{x(i):.1f}" x2="{x(i):.1f}" y1="{TOP}" '
+                f'y2="{HEIGHT - BOTTOM}" stroke="#1f5f99" stroke-width="2" stroke-dasharray="4 3">'
+                f"<title>{escape(text)}</title></line>"
+            )
     every = max(1, count // 10)
     for i, label in enumerate(labels):
         if i % every == 0 or i == count - 1:

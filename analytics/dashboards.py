@@ -36,7 +36,8 @@ from django.db.models.functions import Cast, Least
 from analytics import page_cache
 from mlmodels.models import ModelMetadata, Prediction, RiskCategory, TrainingFeedback
 from records.models import AttendanceRecord, AttendanceStatus
-from students.models import Student
+from students.interventions import due_condition
+from students.models import OPEN_STATUSES, Intervention, Student
 
 # Most urgent first: the dashboards' default order and the order of every category list.
 CATEGORY_ORDER = (RiskCategory.CRITICAL, RiskCategory.HIGH, RiskCategory.MEDIUM, RiskCategory.LOW)
@@ -111,8 +112,12 @@ class DashboardQuery:
     category: str | None = None
     factor: str | None = None
     newly_high: bool = False
+    without_intervention: bool = False
+    check_in_due: bool = False
     search: str = ""
     sort: str = "risk"
+    # "Check-in due" depends on the day: it is part of the cache key when that filter is on.
+    today: dt.date | None = None
 
     def student_filter(self) -> Q:
         """Conditions on the student (the ones the weekly history honours too)."""
@@ -131,7 +136,17 @@ class DashboardQuery:
         return q
 
     def cache_key(self) -> str:
-        return repr((self.grade_level, self.school, self.factor, self.newly_high, self.search))
+        return repr(
+            (
+                self.grade_level,
+                self.school,
+                self.factor,
+                self.newly_high,
+                self.search,
+                self.without_intervention,
+                self.today if self.check_in_due else None,
+            )
+        )
 
 
 # Sort keys offered by the dashboard: name -> ORDER BY. "risk" is handled by category segments.
@@ -174,7 +189,32 @@ def current_predictions(
             risk_category__in=FLAGGED,
         )
         rows = rows.filter(risk_category__in=FLAGGED).exclude(Exists(before))
+    if query.without_intervention:
+        # Flagged, and no planned or active intervention (idx_interventions_student_stat).
+        open_plan = Intervention.objects.filter(
+            student_id=OuterRef("student_id"), status__in=OPEN_STATUSES
+        )
+        rows = rows.filter(risk_category__in=FLAGGED).exclude(Exists(open_plan))
+    if query.check_in_due:
+        due = Intervention.objects.filter(
+            Q(student_id=OuterRef("student_id")) & due_condition(query.today)
+        )
+        rows = rows.filter(Exists(due))
     return rows
+
+
+def open_plans(student_ids: list) -> dict:
+    """{student id: the open intervention with the highest tier} for one page of rows: one
+    query (idx_interventions_student_stat), whatever the page."""
+    plans: dict = {}
+    for plan in (
+        Intervention.objects.filter(student_id__in=student_ids, status__in=OPEN_STATUSES)
+        .select_related("owner")
+        .only("student_id", "tier", "start_date", "owner__username")
+        .order_by("tier", "start_date")
+    ):
+        plans[plan.student_id] = plan  # the last one wins: the highest tier, newest start
+    return plans
 
 
 TOP_FACTORS = 3

@@ -34,6 +34,10 @@ class DashboardFilterForm(forms.Form):
         required=False,
     )
     newly_high = forms.BooleanField(label="Newly high this week", required=False)
+    without_intervention = forms.BooleanField(
+        label="Flagged without an intervention", required=False
+    )
+    check_in_due = forms.BooleanField(label="Check-in due", required=False)
     sort = forms.ChoiceField(label="Sort", choices=list(SORT_LABELS.items()), required=False)
     page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
 
@@ -41,7 +45,7 @@ class DashboardFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["school"].choices = [("", "All schools"), *cached_school_choices()]
 
-    def to_query(self, search: str) -> DashboardQuery:
+    def to_query(self, search: str, today=None) -> DashboardQuery:
         """The filters as a DashboardQuery; invalid values are dropped, not fatal."""
         self.is_valid()  # an invalid field is left out of cleaned_data, the rest still apply
         data = self.cleaned_data
@@ -51,6 +55,9 @@ class DashboardFilterForm(forms.Form):
             category=data.get("category") or None,
             factor=data.get("factor") or None,
             newly_high=bool(data.get("newly_high")),
+            without_intervention=bool(data.get("without_intervention")),
+            check_in_due=bool(data.get("check_in_due")),
+            today=today,
             search=search,
             sort=data.get("sort") or "risk",
         )
@@ -75,3 +82,13 @@ class TrendsForm(forms.Form):
     weeks = forms.TypedChoiceField(
         choices=WEEK_CHOICES, coerce=int, empty_value=8, required=False, initial=8
     )
+
+
+class SchoolForm(forms.Form):
+    """The interventions report and export: one school, or every school the user sees."""
+
+    school = forms.ChoiceField(label="School", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].choices = [("", "All schools"), *cached_school_choices()]

@@ -1,12 +1,12 @@
 """What the dashboards keep between requests, and when it goes stale.
 
 Drawing a dashboard page (fifty rows, two charts, the filter form) costs more than its SQL, and
-what it shows changes when students, predictions, models or assignments are written: once a
-week for most districts. Every cached part's key therefore holds the *data generation*, a token
-replaced on each such write:
+what it shows changes when students, predictions, models, assignments or interventions (and
+their check-ins, which decide "check-in due") are written. Every cached part's key therefore
+holds the *data generation*, a token replaced on each such write:
 
-- rows saved or deleted one by one (the admin, activation, assignments, demo users): the signals
-  connected by `connect()`;
+- rows saved or deleted one by one (the admin, activation, assignments, demo users,
+  interventions and check-ins): the signals connected by `connect()`;
 - bulk writers that bypass signals: the import records an `ImportRun` (a signal too), the weekly
   scoring calls `data_changed()` itself.
 Either way the generation changes when the transaction commits, never before: a request running
@@ -72,8 +72,8 @@ def connect() -> None:
     """Follow the writes of every table the dashboards show (called by AnalyticsConfig.ready)."""
     from mlmodels.models import ModelMetadata, Prediction
     from records.models import ImportRun
-    from students.models import Assignment, Student
+    from students.models import Assignment, CheckIn, Intervention, Student
 
-    for model in (Student, Assignment, Prediction, ModelMetadata, ImportRun):
+    for model in (Student, Assignment, Prediction, ModelMetadata, ImportRun, Intervention, CheckIn):
         post_save.connect(changed_on_commit, sender=model, dispatch_uid=f"pages-{model.__name__}")
         post_delete.connect(changed_on_commit, sender=model, dispatch_uid=f"pages-{model.__name__}")

@@ -1,4 +1,5 @@
-"""The risk dashboard, its CSV export, and attendance trends.
+"""The risk dashboard, its CSV export, attendance trends, the "My students" work list, the
+interventions report and its CSV export.
 
 Each view starts from `students.access.visible_students` and runs a fixed number of queries
 whatever the number of students (tests/web/test_query_counts.py).
@@ -8,6 +9,7 @@ import csv
 import datetime as dt
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -15,20 +17,30 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from analytics import charts, dashboards, page_cache
-from analytics.forms import DashboardFilterForm, SearchForm, TrendsForm
+from analytics import charts, dashboards, page_cache, support
+from analytics.forms import DashboardFilterForm, SchoolForm, SearchForm, TrendsForm
+from students import interventions
 from students.access import dashboard_view, scope_key, sees_everyone, visible_students
 
 PER_PAGE = 50
 SEARCH_KEY = "dashboard_search"
 # Filters kept in the query string: none of them names a student.
-QUERY_FIELDS = ("grade_level", "school", "category", "factor", "newly_high", "sort")
+QUERY_FIELDS = (
+    "grade_level",
+    "school",
+    "category",
+    "factor",
+    "newly_high",
+    "without_intervention",
+    "check_in_due",
+    "sort",
+)
 
 
 def _context(request):
     """Everything the dashboard and its export share: the week, the filters, the rows."""
     form = DashboardFilterForm(request.GET)
-    query = form.to_query(request.session.get(SEARCH_KEY, ""))
+    query = form.to_query(request.session.get(SEARCH_KEY, ""), today=timezone.localdate())
     week = dashboards.scoring_week()
     students = visible_students(request.user)
     everyone = sees_everyone(request.user)
@@ -85,13 +97,14 @@ def _data_context(form, query, week, students, everyone, rows, scope, number) ->
     week_key = f"{scope}:{week.model.model_version}:{week.as_of}"
     counts = dashboards.category_counts(rows, f"{week_key}:{query.cache_key()}")
     page = dashboards.page_of(rows, counts, query, number, PER_PAGE)
+    plans = dashboards.open_plans([p.student_id for p in page.rows])
     histogram = dashboards.score_histogram(rows, week_key, query)
     weekly = dashboards.weekly_category_counts(week, students, everyone, query, scope)
     return {
         "form": form,
         "query": query,
         "week": week,
-        "rows": [_row(p) for p in page.rows],
+        "rows": [_row(p, plans.get(p.student_id)) for p in page.rows],
         "counts": counts,
         "total": sum(counts.values()),
         "page": page,
@@ -114,10 +127,15 @@ def _data_context(form, query, week, students, everyone, rows, scope, number) ->
     }
 
 
-def _row(p) -> dict:
+def _row(p, plan=None) -> dict:
     """One dashboard line, formatted here: per-cell template filters cost more than the SQL."""
     s = p.student
     return {
+        "support": (
+            f"Tier {plan.tier} · {plan.owner.username if plan.owner else 'no owner'}"
+            if plan
+            else ""
+        ),
         "url": reverse("student_profile", args=[s.pk]),
         "district_id": s.district_id,
         "name": f"{s.last_name}, {s.first_name}",
@@ -244,3 +262,146 @@ def _grade_label(grade: int | None) -> str:
     if grade is None:
         return "no grade"
     return "K" if grade == 0 else f"Grade {grade}"
+
+
+# --- Support: the work list, the interventions report, the MTSS export ----------------------------
+
+
+@dashboard_view
+def my_students(request):
+    """The signed-in user's work list: students newly high or critical this week, their
+    interventions with a check-in due, and those whose planned end falls this week."""
+    today = timezone.localdate()
+    week = dashboards.scoring_week()
+    everyone = sees_everyone(request.user)
+    work = support.work_list(request.user, week, visible_students(request.user), everyone, today)
+    return render(
+        request,
+        "analytics/my_students.html",
+        {
+            "week": week,
+            "work": work,
+            "flagged": [
+                {
+                    "p": p,
+                    "factor": support.top_factor(p),
+                    "url": reverse("student_profile", args=[p.student_id]),
+                }
+                for p in work.flagged
+            ],
+            "check_in_days": settings.EDUPULSE_CHECK_IN_DAYS,
+            "everyone": everyone,
+        },
+    )
+
+
+def _school_scope(request):
+    form = SchoolForm(request.GET or None)
+    school = (form.cleaned_data.get("school") if form.is_valid() else None) or None
+    plans = support.report_rows(visible_students(request.user), sees_everyone(request.user), school)
+    return form, school, plans
+
+
+@dashboard_view
+def interventions_report(request):
+    """Interventions by type, tier, status and school; attendance and risk around their starts,
+    described (not as proof that they worked)."""
+    form, school, plans = _school_scope(request)
+    model = dashboards.active_model()
+    around = support.around_start(plans, model.model_version if model else None)
+    labels = [f"{k:+d} wk" if k else "start" for k in around.offsets]
+    chart = charts.line_chart(
+        "around-start",
+        "Mean attendance (30 days) and risk score, by week around the start",
+        labels,
+        [("attendance, 30 days", around.attendance), ("risk score", around.risk)],
+        top_value=1.0,
+        percent=True,
+        markers=[(around.offsets.index(0), "the week the interventions started")],
+    )
+    return render(
+        request,
+        "analytics/interventions_report.html",
+        {
+            "form": form,
+            "school": school,
+            "counts": support.report_counts(plans),
+            "around": around,
+            "around_rows": list(
+                zip(
+                    labels,
+                    around.attendance,
+                    around.students_attendance,
+                    around.risk,
+                    around.students_risk,
+                    strict=True,
+                )
+            ),
+            "chart": chart,
+            "query_string": urlencode({"school": school} if school else {}),
+        },
+    )
+
+
+INTERVENTIONS_HEADER = [
+    "district_id",
+    "last_name",
+    "first_name",
+    "school",
+    "grade_level",
+    "intervention",
+    "domain",
+    "tier",
+    "status",
+    "owner",
+    "start_date",
+    "planned_end",
+    "ended_on",
+    "last_check_in",
+    "check_ins",
+    "last_progress",
+    "check_in_due",
+    "goal",
+    "outcome",
+]
+
+
+@dashboard_view
+def interventions_export(request):
+    """A school's interventions (or every one the user sees) as CSV, for MTSS meetings."""
+    _form, _school, plans = _school_scope(request)
+    due_before = interventions.due_before(timezone.localdate())
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(INTERVENTIONS_HEADER)
+        for p in support.export_rows(plans).iterator(chunk_size=2000):
+            s = p.student
+            yield writer.writerow(
+                [
+                    s.district_id,
+                    s.last_name,
+                    s.first_name,
+                    s.school or "",
+                    "" if s.grade_level is None else s.grade_level,
+                    p.intervention_type.name,
+                    p.domain,
+                    p.tier,
+                    p.status,
+                    p.owner.username if p.owner else "",
+                    p.start_date,
+                    p.planned_end,
+                    p.ended_on or "",
+                    p.last_check_in or "",
+                    p.check_in_count,
+                    p.last_progress or "",
+                    "yes" if p.is_open and p.last_contact < due_before else "no",
+                    p.goal,
+                    p.outcome,
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="edupulse-interventions-{stamp}.csv"'
+    return response

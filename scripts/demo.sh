@@ -47,6 +47,7 @@ phase "Roles and demo logins"
 $PY manage.py setup_roles
 echo
 $PY manage.py demo_users
+$PY manage.py demo_interventions
 echo
 now=$(date +%s)
 echo "    ($phase_title: $((now - phase_started)) s)"

@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from students.models import Assignment, Student
-from students.roles import ASSIGNED_ROLES, DISTRICT_ADMIN, FEEDBACK_ROLES
+from students.roles import ASSIGNED_ROLES, COUNSELOR, DISTRICT_ADMIN, FEEDBACK_ROLES
 
 
 def _group_names(user) -> frozenset[str]:
@@ -126,3 +126,39 @@ def dashboard_view(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def may_manage_interventions(user: User | AnonymousUser) -> bool:
+    """Counselors and administrators (and superusers) start and close interventions."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return sees_everyone(user) or COUNSELOR in _group_names(user)
+
+
+def may_follow_up(user: User | AnonymousUser) -> bool:
+    """Whoever may use the dashboards adds check-ins and case notes on students within reach:
+    educators, counselors, administrators."""
+    return has_dashboard_role(user)
+
+
+def sees_restricted_notes(user: User | AnonymousUser) -> bool:
+    """Counselor-only case notes are read by counselors and administrators (and superusers)."""
+    return may_manage_interventions(user)
+
+
+def users_who_see(student: Student) -> QuerySet:
+    """Active users who may see `student`: administrators, and the counselors and educators
+    whose assignments cover them (one student, their school, or their school and grade)."""
+    covering = Q(assignments__student=student) | Q(
+        assignments__student__isnull=True, assignments__school=student.school
+    ) & (Q(assignments__grade_level__isnull=True) | Q(assignments__grade_level=student.grade_level))
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(groups__name=DISTRICT_ADMIN)
+            | (Q(groups__name__in=ASSIGNED_ROLES) & covering)
+        )
+        .distinct()
+        .order_by("username")
+    )

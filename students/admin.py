@@ -7,7 +7,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from records.selectors import recent_records
 from students.forms import AssignmentForm
-from students.models import Assignment, Student
+from students.models import Assignment, CaseNote, CheckIn, Intervention, InterventionType, Student
 
 # The student's full record lists, as admin changelists filtered to that student.
 RECORD_LISTS = [
@@ -122,3 +122,50 @@ admin.site.unregister(User)
 @admin.register(User)
 class UserWithCaseloadAdmin(UserAdmin):
     inlines = [*UserAdmin.inlines, AssignmentInline]
+
+
+# --- Support: the intervention catalogue, interventions, case notes (all audited) ---------------
+
+
+@admin.register(InterventionType)
+class InterventionTypeAdmin(SimpleHistoryAdmin):
+    """The district's catalogue: what counselors choose from when they start an intervention."""
+
+    list_display = ("name", "domain", "is_active")
+    list_filter = ("domain", "is_active")
+    search_fields = ("name",)
+    fields = ("name", "domain", "description", "is_active")
+
+
+class CheckInInline(admin.TabularInline):
+    model = CheckIn
+    extra = 0
+    fields = ("date", "author", "progress", "note")
+    raw_id_fields = ("author",)
+
+
+@admin.register(Intervention)
+class InterventionAdmin(SimpleHistoryAdmin):
+    list_display = ("student", "intervention_type", "tier", "status", "owner", "start_date")
+    list_filter = ("status", "tier", "domain", "intervention_type")
+    list_select_related = ("student", "intervention_type", "owner")
+    search_fields = ("=student__district_id",)
+    search_help_text = "Student district ID (exact)."
+    autocomplete_fields = ("student",)
+    raw_id_fields = ("owner", "prediction", "created_by")
+    readonly_fields = ("last_check_in", "created_at", "updated_at")
+    inlines = [CheckInInline]
+
+
+@admin.register(CaseNote)
+class CaseNoteAdmin(SimpleHistoryAdmin):
+    """Case notes are education records: each change and deletion here is in the History too."""
+
+    list_display = ("student", "date", "author", "visibility")
+    list_filter = ("visibility", ("date", DateRangeFilterBuilder(title="date")))
+    list_select_related = ("student", "author")
+    search_fields = ("=student__district_id",)
+    search_help_text = "Student district ID (exact)."
+    autocomplete_fields = ("student",)
+    raw_id_fields = ("author",)
+    readonly_fields = ("created_at", "updated_at")

@@ -1,3 +1,4 @@
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -5,7 +6,7 @@ from django.db import models
 from django.db.models.functions import Coalesce, Now
 from simple_history.models import HistoricalRecords
 
-from students.db import CurrentDate, RealField, range_check
+from students.db import CurrentDate, RealField, choices_check, range_check
 
 
 class Student(models.Model):
@@ -147,3 +148,301 @@ class Assignment(models.Model):
             return f"student {self.student_id}"
         grade = "every grade" if self.grade_level is None else f"grade {self.grade_level}"
         return f"{self.school}, {grade}"
+
+
+# --- Support: interventions (MTSS), check-ins, case notes ---------------------------------------
+
+
+class Domain(models.TextChoices):
+    """What an intervention works on: the three early-warning domains (the ABC of attendance,
+    behavior and course performance)."""
+
+    ATTENDANCE = "attendance", "Attendance"
+    BEHAVIOR = "behavior", "Behavior"
+    COURSE_PERFORMANCE = "course_performance", "Course performance"
+
+
+class Tier(models.IntegerChoices):
+    """MTSS tiers: 1 universal, 2 targeted (small group), 3 intensive (individual)."""
+
+    UNIVERSAL = 1, "Tier 1 (universal)"
+    TARGETED = 2, "Tier 2 (targeted)"
+    INTENSIVE = 3, "Tier 3 (intensive)"
+
+
+class InterventionStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    DISCONTINUED = "discontinued", "Discontinued"
+
+
+# Statuses of an intervention still under way (the dashboards' "active intervention").
+OPEN_STATUSES = (InterventionStatus.PLANNED, InterventionStatus.ACTIVE)
+CLOSED_STATUSES = (InterventionStatus.COMPLETED, InterventionStatus.DISCONTINUED)
+
+
+class InterventionType(models.Model):
+    """The district's catalogue of interventions, edited in the admin (seeded by migration 0005).
+
+    A type no longer offered is made inactive rather than deleted: interventions keep it.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    name = models.CharField(max_length=100)
+    domain = models.CharField(
+        max_length=20,
+        choices=Domain.choices,
+        help_text="The domain it usually serves (offered first for a factor of that domain).",
+    )
+    description = models.TextField(blank=True, default="")
+    is_active = models.BooleanField("offered", default=True)
+
+    history = HistoricalRecords(table_name="intervention_types_history")
+
+    class Meta:
+        db_table = "intervention_types"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["name"], name="intervention_types_name_key"),
+            choices_check("domain", Domain, "intervention_types"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Intervention(models.Model):
+    """A student's support plan: what, in which domain and tier, who owns it, until when.
+
+    `last_check_in` is the date of the newest check-in (kept by `students.interventions`), so
+    "check-in due" is a plain comparison the dashboards can filter on in SQL
+    (idx_interventions_student_status, then the row).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, db_index=False, related_name="interventions"
+    )
+    intervention_type = models.ForeignKey(
+        InterventionType,
+        on_delete=models.PROTECT,
+        related_name="interventions",
+        verbose_name="type",
+    )
+    domain = models.CharField(max_length=20, choices=Domain.choices)
+    tier = models.IntegerField(choices=Tier.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="owned_interventions",
+        help_text="A counselor, educator or administrator who can see the student.",
+    )
+    goal = models.TextField(help_text="What should change, in words, and how it will be seen.")
+    start_date = models.DateField()
+    planned_end = models.DateField()
+    status = models.CharField(
+        max_length=20, choices=InterventionStatus.choices, default=InterventionStatus.ACTIVE
+    )
+    outcome = models.TextField(blank=True, default="", help_text="How it went, when closed.")
+    ended_on = models.DateField(null=True, blank=True)
+    # The prediction that prompted it, when there is one. SET NULL (in the database too): the
+    # weekly scoring deletes a leaver's predictions with plain SQL.
+    prediction = models.ForeignKey(
+        "mlmodels.Prediction",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interventions",
+    )
+    last_check_in = models.DateField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now(), editable=False)
+
+    history = HistoricalRecords(table_name="interventions_history", excluded_fields=["updated_at"])
+
+    class Meta:
+        db_table = "interventions"
+        ordering = ["-start_date", "-created_at"]
+        constraints = [
+            choices_check("domain", Domain, "interventions"),
+            choices_check("status", InterventionStatus, "interventions"),
+            range_check("tier", 1, 3, "interventions"),
+            models.CheckConstraint(
+                condition=models.Q(planned_end__gte=models.F("start_date")),
+                name="interventions_planned_end_check",
+                violation_error_message="The planned end cannot be before the start.",
+            ),
+        ]
+        indexes = [
+            # A student's plans (the student page, the dashboard's filters and column).
+            models.Index(fields=["student", "status"], name="idx_interventions_student_stat"),
+            # A user's work list: their open plans, due first.
+            models.Index(fields=["owner", "status"], name="idx_interventions_owner_status"),
+            models.Index(fields=["start_date"], name="idx_interventions_start_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.intervention_type} (tier {self.tier}) for student {self.student_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def last_contact(self) -> dt.date:
+        """The newest check-in, or the start when there is none yet."""
+        return max(filter(None, (self.last_check_in, self.start_date)))
+
+    def is_due(self, today: dt.date, every_days: int) -> bool:
+        """An open intervention whose last check-in (or start) is more than `every_days` ago."""
+        return self.is_open and self.last_contact < today - dt.timedelta(days=every_days)
+
+
+class Progress(models.TextChoices):
+    ON_TRACK = "on_track", "On track"
+    SOME = "some_progress", "Some progress"
+    NONE = "no_progress", "No progress"
+
+
+class CheckIn(models.Model):
+    """A follow-up of an intervention: when, by whom, how it is going."""
+
+    id = models.BigAutoField(primary_key=True)
+    intervention = models.ForeignKey(
+        Intervention, on_delete=models.CASCADE, db_index=False, related_name="check_ins"
+    )
+    date = models.DateField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    progress = models.CharField(max_length=20, choices=Progress.choices)
+    note = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    history = HistoricalRecords(table_name="intervention_check_ins_history")
+
+    class Meta:
+        db_table = "intervention_check_ins"
+        ordering = ["-date", "-created_at"]
+        constraints = [choices_check("progress", Progress, "intervention_check_ins")]
+        indexes = [
+            models.Index(fields=["intervention", "date"], name="idx_check_ins_intervention"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_progress_display()} on {self.date}"
+
+
+class NoteVisibility(models.TextChoices):
+    EVERYONE = "everyone", "Everyone who can see the student"
+    COUNSELORS = "counselors", "Counselors and administrators only"
+
+
+class CaseNote(models.Model):
+    """A note on a student: an education record. Every create, change and delete is in the
+    audit trail (`case_notes_history`, django-simple-history, with the user who made it)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    student = models.ForeignKey(
+        Student, on_delete=models.CASCADE, db_index=False, related_name="case_notes"
+    )
+    date = models.DateField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField()
+    visibility = models.CharField(
+        max_length=20, choices=NoteVisibility.choices, default=NoteVisibility.EVERYONE
+    )
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now(), editable=False)
+
+    history = HistoricalRecords(table_name="case_notes_history", excluded_fields=["updated_at"])
+
+    class Meta:
+        db_table = "case_notes"
+        ordering = ["-date", "-created_at"]
+        constraints = [choices_check("visibility", NoteVisibility, "case_notes")]
+        indexes = [models.Index(fields=["student", "date"], name="idx_case_notes_student_date")]
+
+    def __str__(self) -> str:
+        return f"note of {self.date} on student {self.student_id}"
+
+
+# --- Weekly digests -------------------------------------------------------------------------------
+
+
+class StaffProfile(models.Model):
+    """A user's own settings (their profile page). No row means the defaults."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    weekly_digest = models.BooleanField(
+        "weekly digest email",
+        default=True,
+        help_text="After the weekly scoring: your students newly high or critical, and your "
+        "interventions with a check-in due.",
+    )
+
+    class Meta:
+        db_table = "staff_profiles"
+
+    def __str__(self) -> str:
+        return f"profile of user {self.user_id}"
+
+
+class DigestAnnouncement(models.Model):
+    """The throttle: the highest category a user has been told about for a student.
+
+    A student is announced again only when their category rises above it; the row goes when
+    the student is no longer high or critical, so a later return is news again.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+")
+    risk_category = models.CharField(max_length=20)
+    as_of = models.DateField()
+
+    class Meta:
+        db_table = "digest_announcements"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "student"], name="digest_announcements_user_student_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.risk_category} as of {self.as_of}"
+
+
+class DigestDelivery(models.Model):
+    """One digest sent to one user for one scoring week: a second run of the week sends none."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    as_of = models.DateField()
+    sent_at = models.DateTimeField(db_default=Now())
+    students = models.IntegerField(default=0)
+    due_interventions = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "digest_deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "as_of"], name="digest_deliveries_user_as_of_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"digest as of {self.as_of} to user {self.user_id}"

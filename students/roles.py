@@ -32,7 +32,12 @@ _DATA_ENTRY = {
     "mlmodels.trainingfeedback": _VIEW,
 }
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    DISTRICT_ADMIN: {**_DATA_ENTRY, "students.assignment": _EDIT},
+    # Administrators also keep the district's intervention catalogue.
+    DISTRICT_ADMIN: {
+        **_DATA_ENTRY,
+        "students.assignment": _EDIT,
+        "students.interventiontype": _EDIT,
+    },
     # Counselors and educators work in the dashboards, not in the admin: no model permissions.
     COUNSELOR: {},
     EDUCATOR: {},

@@ -1,6 +1,15 @@
-"""The student page: who they are, their risk and why, their weeks, records and feedback."""
+"""The student page (who they are, their risk and why, their weeks, records, feedback, support
+plans and notes), the intervention pages and forms, and the user's own profile page."""
 
-from django.shortcuts import render
+import logging
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 
 from analytics import charts
 from analytics.dashboards import active_model
@@ -8,14 +17,28 @@ from analytics.models import StudentFeatures
 from mlmodels.forms import FeedbackForm, fields_html
 from mlmodels.models import Prediction, TrainingFeedback
 from records.selectors import recent_records
-from students.access import dashboard_view, may_give_feedback, student_for_user
+from students import interventions as support
+from students.access import (
+    dashboard_view,
+    may_follow_up,
+    may_give_feedback,
+    may_manage_interventions,
+    sees_everyone,
+    student_for_user,
+    users_who_see,
+    visible_students,
+)
+from students.forms import CaseNoteForm, CheckInForm, CloseForm, InterventionForm, ProfileForm
+from students.models import CaseNote, Intervention, StaffProfile
+
+log = logging.getLogger(__name__)
 
 # A school year of weekly runs, for every model that scored the student.
 HISTORY_LIMIT = 104
 FEATURE_WEEKS = 52
 
 
-def profile_context(request, student, form=None) -> dict:
+def profile_context(request, student, form=None, note_form=None) -> dict:
     """The student page's context (also used to re-show the page with a rejected feedback form).
 
     A fixed number of queries: the student's predictions (idx_predictions_student), feature rows
@@ -50,7 +73,21 @@ def profile_context(request, student, form=None) -> dict:
     risk_series = of_active[::-1]
     week_labels = [f"{f.feature_date:%b %d}" for f in features]
     factors = [f for f in (current.risk_factors or []) if isinstance(f, dict)] if current else []
+    plans = list(
+        Intervention.objects.filter(student=student).select_related("intervention_type", "owner")
+    )
+    notes = list(support.notes_for(request.user, student))
+    today = timezone.localdate()
     return {
+        "plans": plans,
+        "open_plans": [p for p in plans if p.is_open],
+        "timeline": _timeline(plans, notes, today),
+        "due_plans": {p.pk for p in plans if p.is_due(today, support.check_in_days())},
+        "can_manage": may_manage_interventions(request.user),
+        "can_follow_up": may_follow_up(request.user),
+        "note_form": note_form or CaseNoteForm(today=today),
+        "user_id": request.user.pk,
+        "sees_all": sees_everyone(request.user),
         # The two long tables are formatted here: Django's per-cell filters (date, floatformat)
         # cost more than the page's SQL for a year of weekly rows.
         "history_rows": [
@@ -94,6 +131,7 @@ def profile_context(request, student, form=None) -> dict:
             [("risk score", [p.risk_score for p in risk_series])],
             top_value=1.0,
             percent=True,
+            markers=_markers(plans, [p.as_of for p in risk_series]),
         ),
         "attendance_chart": charts.line_chart(
             "weekly-attendance",
@@ -102,6 +140,7 @@ def profile_context(request, student, form=None) -> dict:
             [("attendance", [f.attendance_rate for f in features])],
             top_value=1.0,
             percent=True,
+            markers=_markers(plans, [f.feature_date for f in features]),
         ),
         "gpa_chart": charts.line_chart(
             "weekly-gpa",
@@ -121,6 +160,34 @@ def profile_context(request, student, form=None) -> dict:
     }
 
 
+def _timeline(plans, notes, today) -> list[dict]:
+    """Interventions' starts and ends and the case notes, newest first."""
+    events = []
+    for p in plans:
+        label = f"{p.intervention_type.name} (tier {p.tier}, {p.get_domain_display().lower()})"
+        events.append({"date": p.start_date, "kind": "start", "plan": p, "text": label})
+        if p.ended_on:
+            events.append({"date": p.ended_on, "kind": "end", "plan": p, "text": label})
+        elif p.is_open and p.planned_end <= today:
+            events.append({"date": p.planned_end, "kind": "planned-end", "plan": p, "text": label})
+    for n in notes:
+        events.append({"date": n.date, "kind": "note", "note": n, "text": n.text})
+    return sorted(events, key=lambda e: e["date"], reverse=True)
+
+
+def _markers(plans, dates: list) -> list[tuple[int, str]]:
+    """Chart markers: the index of the first week on or after each start and end."""
+    marks = []
+    for p in plans:
+        for day, what in ((p.start_date, "started"), (p.ended_on, "ended")):
+            if day is None:
+                continue
+            i = next((i for i, d in enumerate(dates) if d and d >= day), None)
+            if i is not None:
+                marks.append((i, f"{p.intervention_type.name} {what} {day:%Y-%m-%d}"))
+    return marks
+
+
 def _date(value) -> str:
     return value.isoformat() if value else ""
 
@@ -133,3 +200,217 @@ def _num(value, digits: int) -> str:
 def student_profile(request, student_id):
     student = student_for_user(request.user, student_id)
     return render(request, "students/profile.html", profile_context(request, student))
+
+
+# --- Interventions, check-ins and notes -------------------------------------------------------
+
+
+def _intervention_for_user(user, intervention_id) -> Intervention:
+    """The intervention if its student is within the user's reach, else 404."""
+    found = (
+        Intervention.objects.filter(student__in=visible_students(user).values("pk"))
+        .select_related("student", "intervention_type", "owner", "prediction")
+        .filter(pk=intervention_id)
+        .first()
+    )
+    if found is None:
+        raise Http404("No such intervention.")
+    return found
+
+
+def _current_prediction(student):
+    """The student's latest prediction of the active model (idx_predictions_student)."""
+    model = active_model()
+    if model is None:
+        return None
+    return (
+        Prediction.objects.filter(student=student, model_version_id=model.model_version)
+        .exclude(as_of=None)
+        .order_by("-as_of")
+        .first()
+    )
+
+
+@dashboard_view
+@require_http_methods(["GET", "POST"])
+def intervention_new(request, student_id):
+    """Start an intervention for a student (counselors and administrators).
+
+    From a factor of the current risk (`?factor=absences_30d`): the domain, a type of that domain
+    and the goal (the factor's recommendation) are filled in, and the prediction is linked.
+    """
+    student = student_for_user(request.user, student_id)
+    if not may_manage_interventions(request.user):
+        raise PermissionDenied("Counselors and administrators start interventions.")
+    today = timezone.localdate()
+    factor_name = (request.POST.get("factor") or request.GET.get("factor") or "")[:100]
+    prediction = _current_prediction(student) if factor_name else None
+    factor = next(
+        (
+            f
+            for f in ((prediction.risk_factors or []) if prediction else [])
+            if isinstance(f, dict) and f.get("factor") == factor_name
+        ),
+        None,
+    )
+    if factor is None:
+        factor_name, prediction = "", None
+    types = support.active_types()
+    owners = users_who_see(student)
+    initial = {"start_date": today, "tier": 2}
+    if request.user in owners:
+        initial["owner"] = request.user.pk
+    if factor:
+        domain = support.domain_for_factor(factor_name)
+        if domain:
+            initial["domain"] = domain
+            initial["intervention_type"] = types.filter(domain=domain).first()
+        initial["goal"] = factor.get("recommendation") or ""
+    data = request.POST if request.method == "POST" else None
+    form = InterventionForm(data, initial=initial, types=types, owners=owners)
+    if request.method == "POST" and form.is_valid():
+        c = form.cleaned_data
+        try:
+            intervention = support.intervention_start(
+                student=student,
+                intervention_type=c["intervention_type"],
+                domain=c["domain"],
+                tier=c["tier"],
+                owner=c["owner"],
+                goal=c["goal"],
+                start_date=c["start_date"],
+                planned_end=c["planned_end"],
+                prediction=prediction,
+                created_by=request.user,
+                today=today,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            log.info("intervention %s started for %s", intervention.pk, student.log_label)
+            messages.success(request, "The intervention is saved.")
+            return redirect("intervention_detail", intervention.pk)
+    return render(
+        request,
+        "students/intervention_new.html",
+        {"student": student, "form": form, "factor": factor, "factor_name": factor_name},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _detail_context(request, intervention, check_in_form=None, close_form=None) -> dict:
+    today = timezone.localdate()
+    can_follow_up = may_follow_up(request.user) and intervention.is_open
+    can_close = may_manage_interventions(request.user) and intervention.is_open
+    return {
+        "intervention": intervention,
+        "student": intervention.student,
+        "check_ins": list(intervention.check_ins.select_related("author")),
+        "is_due": intervention.is_due(today, support.check_in_days()),
+        "check_in_days": support.check_in_days(),
+        "check_in_form": (check_in_form or CheckInForm(today=today)) if can_follow_up else None,
+        "close_form": (close_form or CloseForm(today=today)) if can_close else None,
+    }
+
+
+@dashboard_view
+def intervention_detail(request, intervention_id):
+    intervention = _intervention_for_user(request.user, intervention_id)
+    return render(request, "students/intervention.html", _detail_context(request, intervention))
+
+
+@dashboard_view
+@require_POST
+def intervention_check_in(request, intervention_id):
+    """Add a check-in (educators, counselors, administrators of the student)."""
+    intervention = _intervention_for_user(request.user, intervention_id)
+    if not may_follow_up(request.user):
+        raise PermissionDenied("Check-ins are added by the student's staff.")
+    if not intervention.is_open:
+        raise PermissionDenied("This intervention is closed.")
+    form = CheckInForm(request.POST, today=timezone.localdate(), start=intervention.start_date)
+    if form.is_valid():
+        support.check_in_add(intervention=intervention, author=request.user, **form.cleaned_data)
+        log.info("check-in on intervention %s", intervention.pk)
+        messages.success(request, "The check-in is saved.")
+        return redirect("intervention_detail", intervention.pk)
+    context = _detail_context(request, intervention, check_in_form=form)
+    return render(request, "students/intervention.html", context, status=400)
+
+
+@dashboard_view
+@require_POST
+def intervention_close(request, intervention_id):
+    """Close an intervention as completed or discontinued (counselors and administrators)."""
+    intervention = _intervention_for_user(request.user, intervention_id)
+    if not may_manage_interventions(request.user):
+        raise PermissionDenied("Counselors and administrators close interventions.")
+    if not intervention.is_open:
+        raise PermissionDenied("This intervention is already closed.")
+    form = CloseForm(request.POST, today=timezone.localdate())
+    if form.is_valid():
+        try:
+            support.intervention_close(intervention=intervention, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            log.info("intervention %s closed", intervention.pk)
+            messages.success(request, "The intervention is closed.")
+            return redirect("intervention_detail", intervention.pk)
+    context = _detail_context(request, intervention, close_form=form)
+    return render(request, "students/intervention.html", context, status=400)
+
+
+@dashboard_view
+@require_POST
+def case_note_new(request, student_id):
+    """Add a case note on a student within reach; an invalid one re-shows the page."""
+    student = student_for_user(request.user, student_id)
+    if not may_follow_up(request.user):
+        raise PermissionDenied("Case notes are written by the student's staff.")
+    form = CaseNoteForm(request.POST, today=timezone.localdate())
+    if form.is_valid():
+        note = support.case_note_add(student=student, author=request.user, **form.cleaned_data)
+        log.info("case note %s on %s", note.pk, student.log_label)
+        messages.success(request, "The note is saved.")
+        return redirect(f"{reverse('student_profile', args=[student.pk])}#support")
+    context = profile_context(request, student, note_form=form)
+    return render(request, "students/profile.html", context, status=400)
+
+
+@dashboard_view
+@require_POST
+def case_note_delete(request, note_id):
+    """Delete a note: its author, or an administrator. The audit trail keeps it."""
+    note = (
+        CaseNote.objects.filter(student__in=visible_students(request.user).values("pk"))
+        .filter(pk=note_id)
+        .first()
+    )
+    if note is None or note not in support.notes_for(request.user, note.student):
+        raise Http404("No such note.")
+    if note.author_id != request.user.pk and not sees_everyone(request.user):
+        raise PermissionDenied("Only the note's author or an administrator deletes a note.")
+    student_id = note.student_id
+    support.case_note_delete(note=note)
+    log.info("case note %s deleted", note_id)
+    messages.success(request, "The note is deleted.")
+    return redirect(f"{reverse('student_profile', args=[student_id])}#support")
+
+
+@require_http_methods(["GET", "POST"])
+def account(request):
+    """The signed-in user's own settings: the weekly digest on or off."""
+    profile = StaffProfile.objects.filter(user=request.user).first() or StaffProfile(
+        user=request.user
+    )
+    form = ProfileForm(request.POST if request.method == "POST" else None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your settings are saved.")
+        return redirect("account")
+    return render(
+        request,
+        "students/account.html",
+        {"form": form, "email": request.user.email},
+    )

@@ -16,7 +16,13 @@ from tests.records.factories import (
     ImportRunFactory,
     StudentOutcomeFactory,
 )
-from tests.students.factories import AssignmentFactory, StudentFactory
+from tests.students.factories import (
+    AssignmentFactory,
+    CaseNoteFactory,
+    CheckInFactory,
+    InterventionFactory,
+    StudentFactory,
+)
 
 
 def pytest_report_header(config):
@@ -56,7 +62,8 @@ def small_district(tmp_path_factory):
 @pytest.fixture
 def one_of_everything():
     """A student with one row of every kind that hangs off a student (an assignment to a
-    counselor's caseload included), and an import run."""
+    counselor's caseload, an intervention with a check-in and a case note included), and an
+    import run."""
     student = StudentFactory()
     EnrollmentFactory(student=student)
     AttendanceRecordFactory(student=student)
@@ -66,5 +73,7 @@ def one_of_everything():
     StudentFeaturesFactory(student=student)
     TrainingFeedbackFactory(prediction__student=student)
     AssignmentFactory(student=student)
+    CheckInFactory(intervention=InterventionFactory(student=student))
+    CaseNoteFactory(student=student)
     ImportRunFactory()
     return student

@@ -9,12 +9,12 @@ from django.db import connection
 from analytics.models import StudentFeatures
 from mlmodels.models import Prediction, TrainingFeedback
 from records.models import AttendanceRecord, DisciplineIncident, Enrollment, Grade, StudentOutcome
-from students.models import Student
-from tests.mlmodels.factories import TrainingFeedbackFactory
+from students.models import CaseNote, CheckIn, Intervention, Student
+from tests.mlmodels.factories import PredictionFactory, TrainingFeedbackFactory
 from tests.records.factories import (
     AttendanceRecordFactory,
 )
-from tests.students.factories import StudentFactory
+from tests.students.factories import InterventionFactory, StudentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +131,24 @@ def test_deleting_a_student_in_plain_sql_cascades_in_the_database(one_of_everyth
     ):
         assert not model.objects.filter(student_id=student.pk).exists(), model.__name__
     assert TrainingFeedback.objects.count() == 0
+    for model in (Intervention, CaseNote):
+        assert not model.objects.filter(student_id=student.pk).exists(), model.__name__
+    assert CheckIn.objects.count() == 0
     assert AttendanceRecord.objects.filter(pk=other.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_a_prediction_in_plain_sql_unlinks_its_interventions():
+    """The weekly scoring deletes a leaver's predictions with plain SQL: an intervention they
+    prompted stays, no longer linked (ON DELETE SET NULL in the database)."""
+    prediction = PredictionFactory()
+    plan = InterventionFactory(student=prediction.student, prediction=prediction)
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM predictions WHERE id = %s", [_db_uuid(prediction.pk)])
+
+    plan.refresh_from_db()
+    assert plan.prediction_id is None
 
 
 def test_deleting_a_student_through_the_orm_cascades():

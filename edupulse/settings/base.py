@@ -184,3 +184,28 @@ EDUPULSE_RISK_CUTOFFS = {
     "high": env.float("EDUPULSE_RISK_HIGH", default=0.25),
     "critical": env.float("EDUPULSE_RISK_CRITICAL", default=0.50),
 }
+
+# --- Interventions and the weekly digest -------------------------------------------------------
+# An open intervention is "due" when its last check-in (or its start) is older than this.
+EDUPULSE_CHECK_IN_DAYS = env.int("EDUPULSE_CHECK_IN_DAYS", default=14)
+# The site's address, for the links in the digest emails.
+EDUPULSE_SITE_URL = env.str("EDUPULSE_SITE_URL", default="http://127.0.0.1:8000")
+
+# Email (the weekly digests). EMAIL_URL (e.g. smtp+tls://user:password@mail.district.org:587)
+# or EMAIL_HOST and friends; with neither, the digests are written as files into var/digests/
+# (Django's file backend: nothing reaches a log), which suits a trial.
+if env.str("EMAIL_URL", default=""):
+    globals().update(env.email_url("EMAIL_URL"))
+elif env.str("EMAIL_HOST", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env.str("EMAIL_HOST")
+    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=VAR_DIR / "digests")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="EduPulse <edupulse@localhost>")

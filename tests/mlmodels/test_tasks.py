@@ -26,7 +26,7 @@ def test_the_weekly_chain_computes_features_then_predictions_on_a_worker(small_d
     features = StudentFeatures.objects.filter(feature_date=AS_OF).count()
     assert features > 30
     assert result == {"as_of": "2025-09-14", "model_version": "abc-rules-v1",
-                      "predictions": features}  # fmt: skip
+                      "predictions": features, "digests": 0}  # fmt: skip
     assert Prediction.objects.filter(as_of=AS_OF, model_version="abc-rules-v1").count() == features
 
 

@@ -1,9 +1,10 @@
 import datetime as dt
+import importlib
 
 import factory
 from django.contrib.auth import get_user_model
 
-from students.models import Assignment, Student
+from students.models import Assignment, CaseNote, CheckIn, Intervention, InterventionType, Student
 
 
 class StudentFactory(factory.django.DjangoModelFactory):
@@ -39,3 +40,51 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.django.Password("pw-test-1234")
+
+
+def catalogue() -> dict[str, InterventionType]:
+    """The seeded catalogue (migration 0005), again after a transactional test emptied it."""
+    seeded = importlib.import_module("students.migrations.0005_intervention_catalogue")
+    return {
+        name: InterventionType.objects.get_or_create(
+            name=name, defaults={"domain": domain, "description": description}
+        )[0]
+        for name, domain, description in seeded.CATALOGUE
+    }
+
+
+class InterventionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Intervention
+
+    student = factory.SubFactory(StudentFactory)
+    intervention_type = factory.LazyFunction(lambda: catalogue()["Attendance mentoring"])
+    domain = "attendance"
+    tier = 2
+    owner = factory.SubFactory(UserFactory)
+    goal = "Attend every day for three weeks."
+    start_date = dt.date(2025, 9, 22)
+    planned_end = factory.LazyAttribute(lambda o: o.start_date + dt.timedelta(weeks=6))
+    status = "active"
+
+
+class CheckInFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CheckIn
+
+    intervention = factory.SubFactory(InterventionFactory)
+    date = dt.date(2025, 9, 29)
+    author = factory.SubFactory(UserFactory)
+    progress = "some_progress"
+    note = "Better this week."
+
+
+class CaseNoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CaseNote
+
+    student = factory.SubFactory(StudentFactory)
+    date = dt.date(2025, 9, 23)
+    author = factory.SubFactory(UserFactory)
+    text = "Talked with the student after class."
+    visibility = "everyone"

@@ -4,15 +4,20 @@ Screenshots of each page are saved under var/artifacts/screenshots/ (git-ignored
 run's artifacts.
 """
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group
 
 from mlmodels.models import TrainingFeedback
-from tests.web.conftest import CHROMIUM, PASSWORD
+from students.models import Assignment, Intervention
+from students.roles import EDUCATOR
+from tests.students.factories import InterventionFactory, UserFactory, catalogue
+from tests.web.conftest import AS_OF, CHROMIUM, PASSWORD
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -138,3 +143,95 @@ def test_the_login_page_and_a_404(page, live_server, district, counselor):
     response = page.goto(f"{live_server.url}/students/{district.south[0].pk}/")
     assert response.status == 404
     assert district.south[0].last_name not in page.content()
+
+
+def test_a_counselor_starts_an_intervention_from_a_factor_and_checks_in(
+    page, live_server, district, counselor
+):
+    catalogue()
+    student = district.north[0]  # critical, newly this week
+    log_in(page, live_server, "counselor")
+    page.get_by_label("Flagged without an intervention").check()
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(re.compile(r"without_intervention=on"))
+    assert student.district_id in page.locator("#risk-table").inner_text()
+
+    page.get_by_role("link", name=f"{student.last_name}, {student.first_name}").click()
+    page.get_by_role("link", name="Start an intervention on absences_30d").click()
+    assert page.get_by_label("Domain").input_value() == "attendance"
+    assert page.get_by_label("Goal").input_value() == "Act on absences_30d"
+    page.get_by_label("Tier").select_option("2")
+    shoot(page, "intervention-new")
+    page.get_by_role("button", name="Start the intervention").click()
+    page.wait_for_url(re.compile(r"/interventions/[0-9a-f-]+/$"))
+    assert page.get_by_text("The intervention is saved.").is_visible()
+    plan = Intervention.objects.get(student=student)
+    assert (plan.tier, plan.domain, plan.owner) == (2, "attendance", counselor)
+
+    page.get_by_label("Progress").select_option("some_progress")
+    page.get_by_label("Check-in note").fill("Came four days of five.")
+    page.get_by_role("button", name="Save check-in").click()
+    page.wait_for_url(re.compile(r"/interventions/"))
+    assert page.locator("#check-ins").get_by_text("Came four days of five.").is_visible()
+    shoot(page, "intervention")
+
+    page.goto(f"{live_server.url}/?without_intervention=on")
+    assert student.district_id not in page.locator("#risk-table").inner_text()
+    page.goto(f"{live_server.url}/")
+    row = page.locator("#risk-table tr", has_text=student.district_id)
+    assert "Tier 2 · counselor" in row.inner_text()
+    page.goto(f"{live_server.url}/students/{student.pk}/")
+    assert page.locator("#interventions").get_by_text("Attendance mentoring").is_visible()
+    assert page.locator("#timeline").get_by_text("Started").is_visible()
+
+
+def test_a_counselor_only_note_is_hidden_from_another_educator(
+    page, live_server, district, educator, counselor
+):
+    student = district.south[0]
+    other = UserFactory(username="educator-two")
+    other.groups.add(Group.objects.get(name=EDUCATOR))
+    Assignment.objects.create(user=other, student=student)
+    log_in(page, live_server, "educator")
+    page.goto(f"{live_server.url}/students/{student.pk}/")
+    page.get_by_label("Case note").fill("Mentioned trouble at home; see the counselor.")
+    page.get_by_label("Who may read it").select_option("counselors")
+    page.get_by_role("button", name="Save note").click()
+    page.wait_for_url(re.compile(rf"/students/{student.pk}/"))
+    assert page.locator("#timeline").get_by_text("trouble at home").is_visible()
+    shoot(page, "student-notes")
+    page.get_by_role("button", name="Log out").click()
+
+    log_in(page, live_server, "educator-two")
+    page.goto(f"{live_server.url}/students/{student.pk}/")
+    assert page.locator("#timeline").count() == 1
+    assert "trouble at home" not in page.content()
+
+
+def test_the_work_list_shows_a_due_check_in(page, live_server, district, counselor):
+    student = district.north[1]
+    InterventionFactory(
+        student=student,
+        owner=counselor,
+        intervention_type=catalogue()["Tutoring"],
+        start_date=dt.date.today() - dt.timedelta(days=30),
+    )
+    # One that ended last school year, for the report's weeks around its start.
+    InterventionFactory(
+        student=district.north[2],
+        owner=counselor,
+        start_date=AS_OF - dt.timedelta(days=7),
+        status="completed",
+        ended_on=AS_OF,
+    )
+    log_in(page, live_server, "counselor")
+    page.get_by_role("link", name="My students").click()
+    due = page.locator("#check-ins-due tbody tr")
+    assert due.count() == 1
+    assert student.district_id in due.inner_text() and "Tutoring" in due.inner_text()
+    assert district.north[0].district_id in page.locator("#newly-flagged").inner_text()
+    shoot(page, "my-students")
+    page.get_by_role("link", name="Interventions").click()
+    assert_chart_drawn(page, "around-start")
+    assert page.get_by_text("A description, not proof.").is_visible()
+    shoot(page, "interventions-report")

@@ -8,11 +8,12 @@ assigned alone.
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import timezone
 
 from mlmodels.models import TrainingFeedback
-from students.models import Assignment
+from students.models import Assignment, CaseNote, CheckIn, Intervention
 from students.roles import COUNSELOR, EDUCATOR
-from tests.students.factories import UserFactory
+from tests.students.factories import CaseNoteFactory, InterventionFactory, UserFactory
 from tests.web.conftest import AS_OF
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,26 @@ USERS = (
     "educator_with",
     "educator_without",
 )
-PAGES = ("dashboard", "export", "attendance", "models", "profile", "feedback_get", "feedback_post")
+PAGES = (
+    "dashboard",
+    "export",
+    "attendance",
+    "models",
+    "profile",
+    "feedback_get",
+    "feedback_post",
+    "my_students",
+    "interventions_report",
+    "interventions_export",
+    "account",
+    "intervention_new_get",
+    "intervention_new_post",
+    "intervention_detail",
+    "check_in_post",
+    "close_post",
+    "note_post",
+    "note_delete",
+)
 
 # page: expected status for each user, in USERS order.
 EXPECTED = {
@@ -39,6 +59,19 @@ EXPECTED = {
     "profile": (LOGIN, 403, 200, 200, 200, 404, 200, 404),
     "feedback_get": (LOGIN, 403, 403, 200, 200, 404, 200, 404),
     "feedback_post": (LOGIN, 403, 403, 302, 302, 404, 302, 404),
+    "my_students": (LOGIN, 403, 200, 200, 200, 200, 200, 200),
+    "interventions_report": (LOGIN, 403, 200, 200, 200, 200, 200, 200),
+    "interventions_export": (LOGIN, 403, 200, 200, 200, 200, 200, 200),
+    "account": (LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    # Educators follow interventions up; counselors and administrators start and close them.
+    "intervention_new_get": (LOGIN, 403, 200, 200, 200, 404, 403, 404),
+    "intervention_new_post": (LOGIN, 403, 302, 302, 302, 404, 403, 404),
+    "intervention_detail": (LOGIN, 403, 200, 200, 200, 404, 200, 404),
+    "check_in_post": (LOGIN, 403, 302, 302, 302, 404, 302, 404),
+    "close_post": (LOGIN, 403, 302, 302, 302, 404, 403, 404),
+    "note_post": (LOGIN, 403, 302, 302, 302, 404, 302, 404),
+    # The note is the counselor's: its author and administrators delete it.
+    "note_delete": (LOGIN, 403, 302, 302, 302, 404, 403, 404),
 }
 
 
@@ -75,6 +108,17 @@ def test_every_url_answers_each_user_as_expected(
     if user is not None:
         client.force_login(user)
     feedback_url = reverse("prediction_feedback", args=[prediction.pk])
+    plan = InterventionFactory(student=target, owner=counselor, start_date=AS_OF)
+    note = CaseNoteFactory(student=target, author=counselor)
+    today = timezone.localdate().isoformat()
+    new_plan = {
+        "intervention_type": plan.intervention_type_id,
+        "domain": "attendance",
+        "tier": "2",
+        "owner": getattr(user, "pk", ""),
+        "goal": "Attend every day",
+        "start_date": today,
+    }
     requests = {
         "dashboard": lambda: client.get(reverse("dashboard")),
         "export": lambda: client.get(reverse("dashboard_export")),
@@ -83,6 +127,30 @@ def test_every_url_answers_each_user_as_expected(
         "profile": lambda: client.get(reverse("student_profile", args=[target.pk])),
         "feedback_get": lambda: client.get(feedback_url),
         "feedback_post": lambda: client.post(feedback_url, {"feedback_type": "false_positive"}),
+        "my_students": lambda: client.get(reverse("my_students")),
+        "interventions_report": lambda: client.get(reverse("interventions_report")),
+        "interventions_export": lambda: client.get(reverse("interventions_export")),
+        "account": lambda: client.get(reverse("account")),
+        "intervention_new_get": lambda: client.get(
+            reverse("intervention_new", args=[target.pk]), {"factor": "absences_30d"}
+        ),
+        "intervention_new_post": lambda: client.post(
+            reverse("intervention_new", args=[target.pk]), new_plan
+        ),
+        "intervention_detail": lambda: client.get(reverse("intervention_detail", args=[plan.pk])),
+        "check_in_post": lambda: client.post(
+            reverse("intervention_check_in", args=[plan.pk]),
+            {"date": today, "progress": "on_track"},
+        ),
+        "close_post": lambda: client.post(
+            reverse("intervention_close", args=[plan.pk]),
+            {"status": "completed", "ended_on": today, "outcome": "done"},
+        ),
+        "note_post": lambda: client.post(
+            reverse("case_note_new", args=[target.pk]),
+            {"date": today, "text": "A note.", "visibility": "everyone"},
+        ),
+        "note_delete": lambda: client.post(reverse("case_note_delete", args=[note.pk])),
     }
     answers = {}
     for page in PAGES:
@@ -97,6 +165,13 @@ def test_every_url_answers_each_user_as_expected(
     expected = {page: EXPECTED[page][USERS.index(kind)] for page in PAGES}
     assert answers == expected
     assert TrainingFeedback.objects.count() == (1 if expected["feedback_post"] == 302 else 0)
+    assert Intervention.objects.count() == (2 if expected["intervention_new_post"] == 302 else 1)
+    assert CheckIn.objects.count() == (1 if expected["check_in_post"] == 302 else 0)
+    plan.refresh_from_db()
+    assert plan.status == ("completed" if expected["close_post"] == 302 else "active")
+    notes = 1 if expected["note_post"] == 302 else 0
+    notes += 0 if expected["note_delete"] == 302 else 1
+    assert CaseNote.objects.count() == notes
 
 
 @pytest.mark.parametrize("kind", ["counselor_without", "educator_without"])
@@ -107,7 +182,15 @@ def test_lists_and_exports_never_hold_a_student_out_of_reach(
     client.force_login(
         make_user(kind, district, staff, district_admin, counselor, educator, superuser)
     )
-    for url in (reverse("dashboard"), reverse("dashboard_export")):
+    InterventionFactory(student=target, owner=counselor, start_date=AS_OF)
+    CaseNoteFactory(student=target, author=counselor)
+    for url in (
+        reverse("dashboard"),
+        reverse("dashboard_export"),
+        reverse("my_students"),
+        reverse("interventions_report"),
+        reverse("interventions_export"),
+    ):
         response = client.get(url)
         body = b"".join(response.streaming_content) if response.streaming else response.content
         assert target.district_id not in body.decode()

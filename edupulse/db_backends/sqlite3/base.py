@@ -1,11 +1,11 @@
-"""SQLite backend whose foreign keys carry ON DELETE CASCADE where the model says CASCADE."""
+"""SQLite backend whose foreign keys carry ON DELETE CASCADE / SET NULL as the model says."""
 
 import re
 
 from django.db.backends.sqlite3 import base
 from django.db.backends.sqlite3.schema import DatabaseSchemaEditor as _SchemaEditor
 
-from edupulse.db_backends.cascade import cascades
+from edupulse.db_backends.cascade import on_delete_clause
 
 
 class DatabaseSchemaEditor(_SchemaEditor):
@@ -14,11 +14,12 @@ class DatabaseSchemaEditor(_SchemaEditor):
         # ALTERs through this same method), so add the clause to each cascading column here.
         sql, params = super().table_sql(model)
         for field in model._meta.local_fields:
-            if cascades(field):
+            clause = on_delete_clause(field)
+            if clause:
                 column = re.escape(self.quote_name(field.column))
                 sql = re.sub(
                     rf"({column} [^,]*? REFERENCES [^,]*?) DEFERRABLE",
-                    r"\1 ON DELETE CASCADE DEFERRABLE",
+                    rf"\1 ON DELETE {clause} DEFERRABLE",
                     sql,
                     count=1,
                 )
