@@ -29,8 +29,9 @@ STUDENTS ?=
 bench-import: install  ## import_csv speed against a bare COPY (throwaway PostgreSQL)
 	@bash scripts/bench.sh benchmarks/import_speed.py $(if $(STUDENTS),--students $(STUDENTS))
 
-bench-generate: install  ## generate and load a 100,000-student district (throwaway PostgreSQL)
-	@bash scripts/bench.sh benchmarks/generate_load.py $(if $(STUDENTS),--students $(STUDENTS))
+YEARS ?=
+bench-generate: install  ## generate and load a 100,000-student, 3-year district (throwaway PostgreSQL)
+	@bash scripts/bench.sh benchmarks/generate_load.py $(if $(STUDENTS),--students $(STUDENTS)) $(if $(YEARS),--years $(YEARS))
 
 bench-features: install  ## weekly features for a 100,000-student district against PostgreSQL's floor
 	@apt-get install -y -qq redis-server >/dev/null 2>&1 || true

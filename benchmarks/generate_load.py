@@ -1,7 +1,7 @@
 """Time to generate a district and load it into PostgreSQL (the 100,000-student target).
 
-Usage: make bench-generate [STUDENTS=100000]
-   or: DATABASE_URL=postgres://... python benchmarks/generate_load.py --students 100000
+Usage: make bench-generate [STUDENTS=100000] [YEARS=3]
+   or: DATABASE_URL=postgres://... python benchmarks/generate_load.py --students 100000 --years 3
 
 Generates the district's CSV files (vectorised numpy), then loads them with the normal import
 (every row checked) into an empty database; prints the time of each step and the row counts.
@@ -37,6 +37,7 @@ def _progress():
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=100_000)
+    parser.add_argument("--years", type=int, default=3, help="school years (default 3)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="edupulse-bench-"))
     seconds: dict[str, float] = {}
@@ -47,7 +48,7 @@ def main() -> None:
             tqdm(total=args.students, desc="generating") as bar,
         ):
             summary = generate_district(
-                DistrictSpec(students=args.students),
+                DistrictSpec(students=args.students, years=args.years),
                 work,
                 work / "truth" / "true_risk.csv",
                 progress=lambda done, total: bar.update(done - bar.n),
@@ -57,7 +58,10 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rows = sum(summary.rows.values())
-    print(f"{args.students:,} students, {rows:,} rows in all:")
+    print(
+        f"{args.students:,} students a year over {args.years} school year(s) "
+        f"({summary.students:,} students in all), {rows:,} rows:"
+    )
     for name, count in summary.rows.items():
         print(f"  {name}.csv: {count:,} rows")
     assert sum(c.inserted for c in result.files.values()) == rows

@@ -69,8 +69,8 @@ def demo_logins_reset() -> list[DemoLogin]:
     """Create (or reset) the demo logins, each with a fresh random password, and their caseloads.
 
     - `admin`: district administrator (every student; the admin, to assign caseloads);
-    - `counselor`: the whole of the school with the most students;
-    - `educator`: 30 students of the largest grade of that school, assigned one by one;
+    - `counselor`: the whole of the school with the most students enrolled now;
+    - `educator`: 30 students enrolled now in the largest grade of that school, one by one;
     - `staff`: data entry (the admin only).
     Idempotent: running it again gives new passwords and the same caseloads. Works on an empty
     district too (the caseloads are then empty).
@@ -88,10 +88,15 @@ def demo_logins_reset() -> list[DemoLogin]:
     users = get_user_model().objects
     counselor, educator = users.get(username="counselor"), users.get(username="educator")
     Assignment.objects.filter(user__in=[counselor, educator]).delete()
+    current = Student.objects.all()
+    if current.filter(enrollments__isnull=False).exists():
+        # With an enrollment history, the students enrolled now: not last years' graduates
+        # and leavers, who keep the grade and school they left with.
+        current = current.filter(enrollments__exit_date__isnull=True).distinct()
     biggest = (
-        Student.objects.exclude(school__isnull=True)
+        current.exclude(school__isnull=True)
         .values("school")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk", distinct=True))
         .order_by("-n", "school")
         .first()
     )
@@ -101,13 +106,13 @@ def demo_logins_reset() -> list[DemoLogin]:
         Assignment.objects.create(user=counselor, school=school)
         counselor_reach = f"every student of {school}"
         grade = (
-            Student.objects.filter(school=school)
+            current.filter(school=school)
             .values("grade_level")
-            .annotate(n=Count("pk"))
+            .annotate(n=Count("pk", distinct=True))
             .order_by("-n", "grade_level")
             .first()["grade_level"]
         )
-        students = Student.objects.filter(school=school, grade_level=grade).order_by("district_id")[
+        students = current.filter(school=school, grade_level=grade).order_by("district_id")[
             :DEMO_EDUCATOR_STUDENTS
         ]
         Assignment.objects.bulk_create(

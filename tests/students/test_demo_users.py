@@ -5,6 +5,7 @@ from django.core.management import call_command
 from students.access import visible_students
 from students.models import Assignment
 from students.services import DEMO_EDUCATOR_STUDENTS, demo_logins_reset
+from tests.records.factories import EnrollmentFactory
 from tests.students.factories import StudentFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +56,18 @@ def test_the_command_prints_each_login(students, capsys):
     out = capsys.readouterr().out
     for name in ("admin", "counselor", "educator", "staff"):
         assert f"user: {name}" in out
+
+
+def test_with_an_enrollment_history_the_educator_gets_students_enrolled_now():
+    graduates = [StudentFactory(school="High", grade_level=12) for _ in range(40)]
+    for student in graduates:
+        EnrollmentFactory(
+            student=student, school="High", grade_level=12, exit_date="2025-06-06",
+            exit_reason="graduated",
+        )  # fmt: skip
+    current = [StudentFactory(school="High", grade_level=12) for _ in range(5)]
+    for student in current:
+        EnrollmentFactory(student=student, school="High", grade_level=12)
+    demo_logins_reset()
+    educator = get_user_model().objects.get(username="educator")
+    assert set(visible_students(educator)) == set(current)
