@@ -166,6 +166,110 @@ class Records:
     school_days: list[dt.date]
 
 
+@dataclass(frozen=True)
+class Daily:
+    """One chunk's records over a range of days, summed per student and day
+    (analytics.selectors.chunk_daily), from which `records_as_of` gives each as-of date's sums.
+
+    attendance: student_id, date, records, absent, excused, tardy (0/1: any period tardy)
+    grades:     student_id, course_id, date, units (sum of grade_value in GRADE_UNITS, each
+                rounded), graded (how many), zeros (grades of 0)
+    incidents:  student_id, date, severity_level (one row per incident)
+    """
+
+    attendance: pd.DataFrame
+    grades: pd.DataFrame
+    incidents: pd.DataFrame
+
+    def __post_init__(self) -> None:
+        for frame in (self.attendance, self.grades, self.incidents):
+            frame["date"] = pd.to_datetime(frame["date"])
+
+
+_WEEK_ZERO = pd.Timestamp("2000-01-03")  # Monday: the weeks of the SQL readers
+
+
+def records_as_of(
+    daily: Daily,
+    windows: Windows,
+    students: pd.DataFrame,
+    school_days: list[dt.date],
+) -> Records:
+    """T's per-student sums (the `Records` that analytics.selectors.chunk_records reads in SQL)
+    from a chunk's daily sums: the same windows, the same integers, for the students given."""
+    wanted = set(students["student_id"])
+    t = pd.Timestamp(windows.as_of)
+    start = pd.Timestamp(windows.year_start)
+    last_30 = pd.Timestamp(windows.last_30)
+    weeks = [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in windows.weeks]
+
+    days = _between(daily.attendance, pd.Timestamp(windows.first_day), t, wanted)
+    attended = days["records"] - days["absent"] - days["excused"]
+    missed = ((days["absent"] + days["excused"]) * 2 >= days["records"]).astype(int)
+    missed_excused = missed * (days["excused"] >= days["absent"]).astype(int)
+    ytd = (days["date"] >= start).astype(int)
+    recent = (days["date"] >= last_30).astype(int)
+    sums = pd.DataFrame({"student_id": days["student_id"]})
+    sums["records_ytd"] = days["records"] * ytd
+    sums["attended_ytd"] = attended * ytd
+    sums["records_30d"] = days["records"] * recent
+    sums["attended_30d"] = attended * recent
+    sums["absences_30d"] = missed * recent
+    sums["excused_absences_30d"] = missed_excused * recent
+    sums["tardies_30d"] = days["tardy"] * recent
+    for k, (first, last) in enumerate(weeks, start=1):
+        inside = days["date"].between(first, last).astype(int)
+        sums[f"records_w{k}"] = days["records"] * inside
+        sums[f"attended_w{k}"] = attended * inside
+    sums["days_ytd"] = ytd
+    attendance = sums.groupby("student_id", sort=False).sum()
+    week = (days["date"] - _WEEK_ZERO).dt.days // 7
+    attendance["weeks_of_data"] = (
+        week[ytd == 1].groupby(days["student_id"][ytd == 1]).nunique()
+    ).reindex(attendance.index, fill_value=0)
+    missed_ytd = days[(ytd == 1) & (missed == 1)]
+    attendance["missed_days"] = (
+        missed_ytd["date"].dt.strftime("%Y-%m-%d").groupby(missed_ytd["student_id"]).agg(" ".join)
+    ).reindex(attendance.index)
+    attendance = attendance.reset_index()
+
+    graded = _between(daily.grades, start, t, wanted)
+    by_course = pd.DataFrame({"student_id": graded["student_id"], "course_id": graded["course_id"]})
+    for key, day in windows.gpa_cutoffs.items():
+        before = (graded["date"] <= pd.Timestamp(day)).astype(int) if day < windows.as_of else 1
+        by_course[f"value_{key}"] = graded["units"] * before
+        by_course[f"graded_{key}"] = graded["graded"] * before
+    by_course["zeros_30d"] = graded["zeros"] * (graded["date"] >= last_30).astype(int)
+    grades = by_course.groupby(["student_id", "course_id"], sort=False).sum().reset_index()
+
+    events = _between(daily.incidents, pd.Timestamp(windows.incidents_from), t, wanted)
+    counts = pd.DataFrame({"student_id": events["student_id"]})
+    last_90 = events["date"] >= pd.Timestamp(windows.last_90)
+    for level in range(1, 6):
+        counts[f"severity_{level}_90d"] = (last_90 & (events["severity_level"] == level)).astype(
+            int
+        )
+    for k, (first, last) in enumerate(weeks, start=1):
+        counts[f"incidents_w{k}"] = events["date"].between(first, last).astype(int)
+    counts["incidents_ytd"] = (events["date"] >= start).astype(int)
+    incidents = counts.groupby("student_id", sort=False).sum()
+    incidents["last_incident"] = events.groupby("student_id", sort=False)["date"].max()
+    incidents = incidents.reset_index()
+
+    return Records(
+        students=students,
+        attendance=attendance,
+        grades=grades,
+        incidents=incidents,
+        school_days=school_days,
+    )
+
+
+def _between(frame: pd.DataFrame, first, last, students: set) -> pd.DataFrame:
+    rows = frame[(frame["date"] >= first) & (frame["date"] <= last)]
+    return rows[rows["student_id"].isin(students)].reset_index(drop=True)
+
+
 def compute(windows: Windows, records: Records) -> pd.DataFrame:
     """One row per student: student_id, attendance_rate, gpa_current, discipline_incidents,
     feature_vector (a dict in the schema document's structure, with NaN as None)."""

@@ -236,11 +236,8 @@ def chunk_records(
         severities=",".join(_INCIDENTS_SEVERITY.format(level=level) for level in range(1, 6)),
         weeks=",".join(_INCIDENTS_WEEK.format(k=k) for k in weeks),
     )
-    students = query_frame(_STUDENTS_SQL.format(ids=ids), params, ("student_id", "school"))
-    # Two enrollments covering T (a move between schools on the same day): the later entry.
-    students = students.drop_duplicates("student_id", keep="last").reset_index(drop=True)
     return features.Records(
-        students=students,
+        students=chunk_students(as_of=windows.as_of, student_ids=student_ids),
         attendance=query_frame(attendance, params),
         grades=query_frame(grades, params),
         incidents=query_frame(incidents, params),
@@ -267,3 +264,68 @@ def query_frame(sql: str, params, text_columns=("student_id", "course_id")) -> p
         cursor.execute(sql, params)
         columns = [c[0] for c in cursor.description]
         return pd.DataFrame(cursor.fetchall(), columns=columns)
+
+
+# --- a chunk's records day by day, for many as-of dates at once ---------------------------------
+# The same sums as above, but per student and day (per student, course and day for grades) over a
+# whole range: analytics.features.records_as_of then gives each as-of date's per-student sums
+# from them, so a backfill of many weeks reads each record once. The grade units are rounded per
+# row exactly as in _GRADES_SQL, so the sums are the same integers.
+_DAILY_ATTENDANCE_SQL = """
+SELECT student_id, date, COUNT(*) AS records,
+       SUM(CASE WHEN status = 'absent' THEN 1 ELSE 0 END) AS absent,
+       SUM(CASE WHEN status = 'excused' THEN 1 ELSE 0 END) AS excused,
+       MAX(CASE WHEN status = 'tardy' THEN 1 ELSE 0 END) AS tardy
+FROM attendance_records
+WHERE student_id >= %(first_id)s AND student_id <= %(last_id)s AND student_id IN ({ids})
+  AND date >= %(first_attendance)s AND date <= %(last)s
+GROUP BY student_id, date
+"""
+_DAILY_GRADES_SQL = """
+SELECT student_id, course_id, submission_date AS date,
+       SUM(CAST(ROUND(CAST(grade_value AS DOUBLE PRECISION) * {units}) AS BIGINT)) AS units,
+       COUNT(*) AS graded, SUM(CASE WHEN grade_value = 0 THEN 1 ELSE 0 END) AS zeros
+FROM grades
+WHERE student_id >= %(first_id)s AND student_id <= %(last_id)s AND student_id IN ({ids})
+  AND submission_date >= %(first_grades)s AND submission_date <= %(last)s
+  AND grade_value IS NOT NULL
+GROUP BY student_id, course_id, submission_date
+"""
+_DAILY_INCIDENTS_SQL = """
+SELECT student_id, incident_date AS date, severity_level
+FROM discipline_incidents
+WHERE student_id >= %(first_id)s AND student_id <= %(last_id)s AND student_id IN ({ids})
+  AND incident_date >= %(first_incidents)s AND incident_date <= %(last)s
+"""
+
+
+def chunk_daily(*, student_ids: list[str], dates: list[dt.date]) -> features.Daily:
+    """These students' records that any of the as-of `dates` reads (each kind from the earliest
+    first day of its windows to the latest date), summed per student and day: one statement per
+    kind of record (the same indexes as chunk_records)."""
+    windows = [features.Windows(d) for d in dates]
+    params: dict = {f"id{i}": student_id for i, student_id in enumerate(student_ids)}
+    ids = ", ".join(f"%({name})s" for name in params)
+    params |= {
+        "first_id": min(student_ids),
+        "last_id": max(student_ids),
+        "first_attendance": min(w.first_day for w in windows),
+        "first_grades": min(w.year_start for w in windows),
+        "first_incidents": min(w.incidents_from for w in windows),
+        "last": max(dates),
+    }
+    return features.Daily(
+        attendance=query_frame(_DAILY_ATTENDANCE_SQL.format(ids=ids), params),
+        grades=query_frame(_DAILY_GRADES_SQL.format(ids=ids, units=features.GRADE_UNITS), params),
+        incidents=query_frame(_DAILY_INCIDENTS_SQL.format(ids=ids), params),
+    )
+
+
+def chunk_students(*, as_of: dt.date, student_ids: list[str]) -> pd.DataFrame:
+    """These students' date of birth, and grade, school and entry date on T (as chunk_records)."""
+    params: dict = {f"id{i}": student_id for i, student_id in enumerate(student_ids)}
+    ids = ", ".join(f"%({name})s" for name in params)
+    params["as_of"] = as_of
+    students = query_frame(_STUDENTS_SQL.format(ids=ids), params, ("student_id", "school"))
+    # Two enrollments covering T (a move between schools on the same day): the later entry.
+    return students.drop_duplicates("student_id", keep="last").reset_index(drop=True)

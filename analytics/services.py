@@ -185,6 +185,58 @@ def features_compute(
     return features_publish(as_of=as_of, run=run)
 
 
+def features_compute_range(
+    *,
+    dates: list[dt.date],
+    chunk_size: int = CHUNK_SIZE,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[dt.date, int]:
+    """Compute and store the feature rows of many as-of dates (a backfill), each chunk of
+    students' records read once for all of them; return the rows published per date.
+
+    Steps: each date's cohort and school days (two small queries per date); the students of any
+    of the cohorts in chunks; per chunk, their records summed per student and day over the whole
+    range (one statement per kind of record, `selectors.chunk_daily`), and for each date the
+    chunk's students in its cohort computed from those sums (`features.records_as_of`, the same
+    sums as `features_compute` reads per date) and staged under this run; once every chunk is
+    staged, each date is published on its own, atomically (`features_publish`). A failure
+    before publishing leaves every date's rows as they were. The rows are identical to computing
+    each date alone (tests/analytics/test_features_range.py). Idempotent.
+    """
+    dates = sorted(set(dates))
+    if not dates:
+        return {}
+    features_discard(older_than=ABANDONED)
+    runs = {d: uuid.uuid4() for d in dates}  # one run per date: each is published on its own
+    cohorts = {d: set(cohort_ids(as_of=d)) for d in dates}
+    school_days = {
+        d: selectors.school_days(first=features.school_year_start(d), last=d) for d in dates
+    }
+    everyone = sorted(set().union(*cohorts.values()))
+    windows = {d: features.Windows(d) for d in dates}
+    done = 0
+    try:
+        for chunk in chunks(everyone, chunk_size):
+            daily = selectors.chunk_daily(student_ids=chunk, dates=dates)
+            for day in dates:
+                members = [i for i in chunk if i in cohorts[day]]
+                if not members:
+                    continue
+                students = selectors.chunk_students(as_of=day, student_ids=members)
+                records = features.records_as_of(daily, windows[day], students, school_days[day])
+                with transaction.atomic():
+                    _insert(runs[day], day, features.compute(windows[day], records))
+            done += len(chunk)
+            if progress:
+                progress(done, len(everyone))
+    except BaseException:
+        with contextlib.suppress(Exception):  # else the next run sweeps it (ABANDONED)
+            for run in runs.values():
+                features_discard(run=run)
+        raise
+    return {day: features_publish(as_of=day, run=runs[day]) for day in dates}
+
+
 def _each(function: Callable, items: list, workers: int) -> Iterator:
     """function(item) for each item, yielded as they finish: in `workers` threads where the
     database allows it (PostgreSQL, outside a transaction), else one by one in this thread."""

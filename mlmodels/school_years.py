@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 from analytics import features, selectors
 from analytics.models import StudentFeatures
-from analytics.services import features_compute
+from analytics.services import features_compute_range
 
 
 class SchoolYearError(ValueError):
@@ -47,8 +47,8 @@ def weeks_of_years(labels: Iterable[str], every: int = 1) -> list[dt.date]:
 def ensure_features(
     dates: Iterable[dt.date], progress: Callable[[str], None] | None = None
 ) -> list[dt.date]:
-    """Compute the feature rows of every date that has none yet (each date atomically, as
-    `compute_features` does); return the dates computed."""
+    """Compute the feature rows of every date that has none yet (in one pass over each chunk's
+    records, each date published atomically); return the dates computed."""
     dates = sorted(set(dates))
     stored = set(
         StudentFeatures.objects.filter(feature_date__in=dates)
@@ -56,8 +56,18 @@ def ensure_features(
         .distinct()
     )
     missing = [d for d in dates if d not in stored]
-    for number, day in enumerate(missing, start=1):
-        written = features_compute(as_of=day)
+    if not missing:
+        return []
+    if progress:
+        progress(
+            f"Computing the feature rows of {len(missing)} weeks ({missing[0]} to {missing[-1]})"
+        )
+
+    def chunk_done(done: int, total: int) -> None:
         if progress:
-            progress(f"features as of {day}: {written} rows ({number} of {len(missing)})")
+            progress(f"  features: {done:,} of {total:,} students")
+
+    written = features_compute_range(dates=missing, progress=chunk_done)
+    if progress:
+        progress(f"  {sum(written.values()):,} feature rows for {len(missing)} weeks")
     return missing

@@ -7,7 +7,7 @@ from tqdm import tqdm
 
 from analytics.models import StudentFeatures
 from analytics.selectors import last_completed_week
-from analytics.services import CHUNK_SIZE, features_compute
+from analytics.services import CHUNK_SIZE, features_compute, features_compute_range
 
 
 class Command(BaseCommand):
@@ -44,6 +44,9 @@ class Command(BaseCommand):
                 .distinct()
             )
             dates = [d for d in dates if d not in done]
+        if len(dates) > 1:
+            self._range(dates, chunk_size, no_progress)
+            return
         for day in dates:
             started = time.perf_counter()
             with tqdm(desc=f"features as of {day}", unit=" students", disable=no_progress,
@@ -57,3 +60,21 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{day}: {written} feature rows in {time.perf_counter() - started:.1f} s"
             )
+
+    def _range(self, dates, chunk_size, no_progress) -> None:
+        """Many dates: each chunk of students' records read once for all of them."""
+        started = time.perf_counter()
+        with tqdm(desc=f"features of {len(dates)} weeks", unit=" students", disable=no_progress,
+                  file=self.stderr._out) as bar:  # fmt: skip
+
+            def progress(done, total):
+                bar.total = total
+                bar.update(done - bar.n)
+
+            written = features_compute_range(dates=dates, chunk_size=chunk_size, progress=progress)
+        for day, rows in written.items():
+            self.stdout.write(f"{day}: {rows} feature rows")
+        self.stdout.write(
+            f"{len(dates)} dates in {time.perf_counter() - started:.1f} s "
+            f"({(time.perf_counter() - started) / len(dates):.1f} s a date)"
+        )
