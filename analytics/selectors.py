@@ -48,6 +48,22 @@ def last_completed_week(today: dt.date) -> dt.date:
     return today - dt.timedelta(days=(today.weekday() + 1) % 7)
 
 
+def as_of_dates(
+    *, as_of: dt.date | None, first: dt.date | None, last: dt.date | None, today: dt.date
+) -> list[dt.date]:
+    """The as-of dates a command names: one (default: the last completed week's Sunday), or
+    every 7 days from `first` to `last`. ValueError says what does not fit."""
+    if as_of and (first or last):
+        raise ValueError("give --as-of, or --from and --to, not both")
+    if bool(first) != bool(last):
+        raise ValueError("--from and --to go together")
+    if first and last < first:
+        raise ValueError("--to is before --from")
+    if first:
+        return [first + dt.timedelta(days=7 * k) for k in range((last - first).days // 7 + 1)]
+    return [as_of or last_completed_week(today)]
+
+
 # The distinct dates from first to last, one index probe each (idx_attendance_date_status, which
 # leads with the date): a loose index scan, milliseconds where a DISTINCT would read every row.
 _SCHOOL_DAYS_SQL = """
@@ -98,8 +114,7 @@ _DIALECT = {
 # year's missed days come as text (dates separated by spaces; a few % of days) for the streaks.
 # A status is one of four (a CHECK constraint): attended = present + tardy = all but absent and
 # excused.
-_ATTENDANCE_SQL = """
-WITH days AS (
+_ATTENDANCE_DAYS = """
     SELECT student_id, date, COUNT(*) AS records,
            SUM(CASE WHEN status = 'absent' THEN 1 ELSE 0 END) AS absent,
            SUM(CASE WHEN status = 'excused' THEN 1 ELSE 0 END) AS excused,
@@ -108,7 +123,12 @@ WITH days AS (
     WHERE student_id >= %(first_id)s AND student_id <= %(last_id)s AND student_id IN ({ids})
       AND date >= %(first_day)s AND date <= %(as_of)s
     GROUP BY student_id, date
-), marked AS (
+"""
+_ATTENDANCE_SQL = (
+    """
+WITH days AS ("""
+    + _ATTENDANCE_DAYS
+    + """), marked AS (
     SELECT student_id, date, records, records - absent - excused AS attended, tardy,
            {week} AS week,
            CASE WHEN (absent + excused) * 2 >= records THEN 1 ELSE 0 END AS missed,
@@ -131,6 +151,7 @@ SELECT student_id,
 FROM marked
 GROUP BY student_id
 """
+)
 _ATTENDANCE_WEEK = """
            SUM(CASE WHEN date BETWEEN %(w{k}_first)s AND %(w{k}_last)s THEN records ELSE 0 END)
                AS records_w{k},
@@ -271,16 +292,7 @@ def query_frame(sql: str, params, text_columns=("student_id", "course_id")) -> p
 # whole range: analytics.features.records_as_of then gives each as-of date's per-student sums
 # from them, so a backfill of many weeks reads each record once. The grade units are rounded per
 # row exactly as in _GRADES_SQL, so the sums are the same integers.
-_DAILY_ATTENDANCE_SQL = """
-SELECT student_id, date, COUNT(*) AS records,
-       SUM(CASE WHEN status = 'absent' THEN 1 ELSE 0 END) AS absent,
-       SUM(CASE WHEN status = 'excused' THEN 1 ELSE 0 END) AS excused,
-       MAX(CASE WHEN status = 'tardy' THEN 1 ELSE 0 END) AS tardy
-FROM attendance_records
-WHERE student_id >= %(first_id)s AND student_id <= %(last_id)s AND student_id IN ({ids})
-  AND date >= %(first_attendance)s AND date <= %(last)s
-GROUP BY student_id, date
-"""
+_DAILY_ATTENDANCE_SQL = _ATTENDANCE_DAYS  # from first_day (the earliest) to as_of (the latest)
 _DAILY_GRADES_SQL = """
 SELECT student_id, course_id, submission_date AS date,
        SUM(CAST(ROUND(CAST(grade_value AS DOUBLE PRECISION) * {units}) AS BIGINT)) AS units,
@@ -309,7 +321,8 @@ def chunk_daily(*, student_ids: list[str], dates: list[dt.date]) -> features.Dai
     params |= {
         "first_id": min(student_ids),
         "last_id": max(student_ids),
-        "first_attendance": min(w.first_day for w in windows),
+        "first_day": min(w.first_day for w in windows),
+        "as_of": max(dates),
         "first_grades": min(w.year_start for w in windows),
         "first_incidents": min(w.incidents_from for w in windows),
         "last": max(dates),

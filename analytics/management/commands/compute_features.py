@@ -6,7 +6,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from analytics.models import StudentFeatures
-from analytics.selectors import last_completed_week
+from analytics.selectors import as_of_dates
 from analytics.services import CHUNK_SIZE, features_compute, features_compute_range
 
 
@@ -28,15 +28,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, as_of, first, last, chunk_size, no_progress, skip_existing, **options):
-        if as_of and (first or last):
-            raise CommandError("give --as-of, or --from and --to, not both")
-        if bool(first) != bool(last):
-            raise CommandError("--from and --to go together")
-        if first and last < first:
-            raise CommandError("--to is before --from")
-        dates = [as_of or last_completed_week(timezone.localdate())]
-        if first:
-            dates = [first + dt.timedelta(days=7 * k) for k in range((last - first).days // 7 + 1)]
+        try:
+            dates = as_of_dates(as_of=as_of, first=first, last=last, today=timezone.localdate())
+        except ValueError as error:
+            raise CommandError(str(error)) from None
         if skip_existing:
             done = set(
                 StudentFeatures.objects.filter(feature_date__in=dates)

@@ -1,11 +1,10 @@
-import datetime as dt
 import time
 from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from analytics.selectors import last_completed_week
+from analytics.selectors import as_of_dates
 from mlmodels.management.commands._dates import day
 from mlmodels.models import ModelMetadata, Prediction
 from mlmodels.scoring import ScoringError, predict
@@ -25,15 +24,10 @@ class Command(BaseCommand):
         parser.add_argument("--model", help="a model version instead of the active one")
 
     def handle(self, *args, as_of, first, last, model, **options):
-        if as_of and (first or last):
-            raise CommandError("give --as-of, or --from and --to, not both")
-        if bool(first) != bool(last):
-            raise CommandError("--from and --to go together")
-        if first and last < first:
-            raise CommandError("--to is before --from")
-        dates = [as_of or last_completed_week(timezone.localdate())]
-        if first:
-            dates = [first + dt.timedelta(days=7 * k) for k in range((last - first).days // 7 + 1)]
+        try:
+            dates = as_of_dates(as_of=as_of, first=first, last=last, today=timezone.localdate())
+        except ValueError as error:
+            raise CommandError(str(error)) from None
         chosen = None
         if model:
             chosen = ModelMetadata.objects.filter(model_version=model).first()
