@@ -2,9 +2,9 @@
 
 from django.shortcuts import render
 
-from analytics import charts
+from analytics import access_log, charts
 from analytics.dashboards import active_model
-from analytics.models import StudentFeatures
+from analytics.models import AccessPage, StudentFeatures
 from mlmodels.forms import FeedbackForm, fields_html
 from mlmodels.models import Prediction, TrainingFeedback
 from records.selectors import recent_records
@@ -132,4 +132,5 @@ def _num(value, digits: int) -> str:
 @dashboard_view
 def student_profile(request, student_id):
     student = student_for_user(request.user, student_id)
+    access_log.note(request, page=AccessPage.STUDENT_PAGE, students=[student.pk])
     return render(request, "students/profile.html", profile_context(request, student))

@@ -1,0 +1,116 @@
+"""The record of access: who opened which students' records, when, and from which page.
+
+A view notes an access with `note(request, ...)` once it has decided the user may see the
+students; `AccessLogMiddleware` writes every entry a request noted in one `bulk_create` per
+table when the response is ready (two INSERTs however many entries), so a page pays about a
+millisecond for its record. A response with an error status writes nothing: nothing was shown.
+A streamed export, whose rows are read after the view returns, calls `write` itself once its
+last row is out. Processes (commands) call `write` directly.
+
+Entries hold ids only: a student is named by UUID, a path holds ids, filters hold what the
+query string held (never a search term, which stays in the session).
+"""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from analytics.models import AccessedStudent, AccessEntry, AccessPage
+
+REQUEST_ATTRIBUTE = "_edupulse_access_entries"
+BATCH = 5000
+
+
+def entry(
+    *,
+    page: AccessPage,
+    user=None,
+    path: str = "",
+    students: Iterable = (),
+    filters: dict | None = None,
+    student_count: int | None = None,
+) -> tuple[AccessEntry, list]:
+    """An unsaved entry and the ids of its students."""
+    ids = list(dict.fromkeys(students))
+    authenticated = user is not None and user.is_authenticated
+    return (
+        AccessEntry(
+            user=user if authenticated else None,
+            username=user.get_username() if authenticated else "",
+            page=page,
+            path=path[:300],
+            filters=filters or {},
+            student_count=len(ids) if student_count is None else student_count,
+        ),
+        ids,
+    )
+
+
+def note(request, *, page: AccessPage, students: Iterable, filters: dict | None = None) -> None:
+    """Note that this request shows `students` (ids); written when the response is ready."""
+    made = entry(
+        page=page, user=request.user, path=request.path, students=students, filters=filters
+    )
+    entries = getattr(request, REQUEST_ATTRIBUTE, None)
+    if entries is None:
+        entries = []
+        setattr(request, REQUEST_ATTRIBUTE, entries)
+    # A view may look its object up twice (the admin's change page does): one entry.
+    if any(_same(made, other) for other in entries):
+        return
+    entries.append(made)
+
+
+def _same(one: tuple[AccessEntry, list], other: tuple[AccessEntry, list]) -> bool:
+    return (one[0].page, one[0].path, one[0].filters, one[1]) == (
+        other[0].page,
+        other[0].path,
+        other[0].filters,
+        other[1],
+    )
+
+
+def write(entries: list[tuple[AccessEntry, list]]) -> None:
+    """Insert entries and their students: one INSERT per table (per 5,000 students)."""
+    if not entries:
+        return
+    with transaction.atomic():
+        AccessEntry.objects.bulk_create([e for e, _ in entries])
+        AccessedStudent.objects.bulk_create(
+            [AccessedStudent(entry_id=e.pk, student_id=s) for e, ids in entries for s in ids],
+            batch_size=BATCH,
+        )
+
+
+class AccessLogMiddleware:
+    """Writes the entries a request noted, once the view has answered without an error."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        entries = getattr(request, REQUEST_ATTRIBUTE, None)
+        if entries and response.status_code < 400:
+            write(entries)
+        return response
+
+
+class AccessLoggedAdmin:
+    """Admin mixin: opening the change (or history) page of a student, or of one of their
+    records, notes an access to that student."""
+
+    access_page = AccessPage.ADMIN_RECORD
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and request.method == "GET":
+            student = obj.pk if self.access_page == AccessPage.ADMIN_STUDENT else obj.student_id
+            if student is not None:
+                note(
+                    request,
+                    page=self.access_page,
+                    students=[student],
+                    filters={"model": self.opts.label_lower},
+                )
+        return obj
