@@ -3,6 +3,8 @@ import datetime as dt
 import pytest
 from django.db import connection
 
+from analytics import access_log
+from analytics.models import AccessPage
 from records.synthetic import DistrictSpec, generate_district
 from students.roles import DATA_ENTRY
 from students.services import roles_sync
@@ -55,7 +57,7 @@ def small_district(tmp_path_factory):
 @pytest.fixture
 def one_of_everything():
     """A student with one row of every kind that hangs off a student (an assignment to a
-    counselor's caseload included), and an import run."""
+    counselor's caseload and a record of access included), and an import run."""
     student = StudentFactory()
     AttendanceRecordFactory(student=student)
     GradeFactory(student=student)
@@ -65,4 +67,5 @@ def one_of_everything():
     TrainingFeedbackFactory(prediction__student=student)
     AssignmentFactory(student=student)
     ImportRunFactory()
+    access_log.write([access_log.entry(page=AccessPage.STUDENT_PAGE, students=[student.pk])])
     return student

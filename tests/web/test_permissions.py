@@ -9,6 +9,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
+from analytics import access_log
+from analytics.models import AccessEntry, AccessPage
 from mlmodels.models import TrainingFeedback
 from students.models import Assignment
 from students.roles import COUNSELOR, EDUCATOR
@@ -18,6 +20,7 @@ from tests.web.conftest import AS_OF
 pytestmark = pytest.mark.django_db
 
 LOGIN = "login"
+ADMIN_LOGIN = "admin login"  # signed in, but not staff: the admin asks for a staff login
 USERS = (
     "anonymous",
     "staff",
@@ -28,7 +31,17 @@ USERS = (
     "educator_with",
     "educator_without",
 )
-PAGES = ("dashboard", "export", "attendance", "models", "profile", "feedback_get", "feedback_post")
+PAGES = (
+    "dashboard",
+    "export",
+    "attendance",
+    "models",
+    "profile",
+    "feedback_get",
+    "feedback_post",
+    "access_log",
+    "access_entry",
+)
 
 # page: expected status for each user, in USERS order.
 EXPECTED = {
@@ -39,6 +52,9 @@ EXPECTED = {
     "profile": (LOGIN, 403, 200, 200, 200, 404, 200, 404),
     "feedback_get": (LOGIN, 403, 403, 200, 200, 404, 200, 404),
     "feedback_post": (LOGIN, 403, 403, 302, 302, 404, 302, 404),
+    # The record of access, in the admin: administrators only.
+    "access_log": (LOGIN, 403, 200, 200, *(ADMIN_LOGIN,) * 4),
+    "access_entry": (LOGIN, 403, 200, 200, *(ADMIN_LOGIN,) * 4),
 }
 
 
@@ -75,6 +91,8 @@ def test_every_url_answers_each_user_as_expected(
     if user is not None:
         client.force_login(user)
     feedback_url = reverse("prediction_feedback", args=[prediction.pk])
+    access_log.write([access_log.entry(page=AccessPage.STUDENT_PAGE, students=[target.pk])])
+    entry_url = reverse("admin:analytics_accessentry_change", args=[AccessEntry.objects.get().pk])
     requests = {
         "dashboard": lambda: client.get(reverse("dashboard")),
         "export": lambda: client.get(reverse("dashboard_export")),
@@ -83,12 +101,18 @@ def test_every_url_answers_each_user_as_expected(
         "profile": lambda: client.get(reverse("student_profile", args=[target.pk])),
         "feedback_get": lambda: client.get(feedback_url),
         "feedback_post": lambda: client.post(feedback_url, {"feedback_type": "false_positive"}),
+        "access_log": lambda: client.get(reverse("admin:analytics_accessentry_changelist")),
+        "access_entry": lambda: client.get(entry_url),
     }
     answers = {}
     for page in PAGES:
         response = requests[page]()
         if response.status_code == 302 and response["Location"].startswith(reverse("login")):
             answers[page] = LOGIN
+        elif response.status_code == 302 and response["Location"].startswith(
+            reverse("admin:login")
+        ):
+            answers[page] = ADMIN_LOGIN
         else:
             answers[page] = response.status_code
         if response.status_code in (403, 404):
