@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: install demo test lint format bench-import bench-generate bench-features bench-model bench-pages
+.PHONY: install demo test lint format backup restore bench-import bench-generate bench-features bench-model bench-pages
 
 install:  ## uv and the locked Python packages (only what is missing)
 	@bash scripts/bootstrap.sh
@@ -21,6 +21,15 @@ lint: install  ## ruff check, ruff format --check, makemigrations --check
 format: install
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
+
+OUT ?=
+INTO ?=
+backup: install  ## back up DATABASE_URL's database: pg_dump (custom format) or SQLite's backup API; OUT=path, default var/backups/
+	@$(PY) scripts/backup.py backup $(if $(OUT),--out "$(OUT)")
+
+restore: install  ## restore FILE=... into a new database (INTO=name or file); the live one is not touched
+	@test -n "$(FILE)" || { echo "Usage: make restore FILE=var/backups/... [INTO=...]"; exit 2; }
+	@$(PY) scripts/backup.py restore "$(FILE)" $(if $(INTO),--into "$(INTO)")
 
 STUDENTS ?=
 bench-import: install  ## import_csv speed against a bare COPY (throwaway PostgreSQL)
