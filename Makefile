@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: install demo test lint format backup restore bench-import bench-generate bench-features bench-model bench-pages
+.PHONY: install demo test lint format backup restore bench-access-log bench-import bench-generate bench-features bench-model bench-pages
 
 install:  ## uv and the locked Python packages (only what is missing)
 	@bash scripts/bootstrap.sh
@@ -47,3 +47,6 @@ bench-model: install  ## risk model quality against the ABC rules and the truth,
 
 bench-pages:  install  ## dashboard and student pages, 8 clients for 60 s, 100,000 students (throwaway PostgreSQL)
 	@bash scripts/bench.sh benchmarks/pages_load.py $(if $(STUDENTS),--students $(STUDENTS))
+
+bench-access-log: install  ## the student page with and without its record of access (throwaway PostgreSQL)
+	@bash scripts/bench.sh benchmarks/access_log_cost.py $(if $(STUDENTS),--students $(STUDENTS))
