@@ -45,7 +45,7 @@ def main() -> None:
     user, _ = get_user_model().objects.get_or_create(
         username="bench-access-admin", defaults={"is_superuser": True, "is_staff": True}
     )
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")  # an allowed host (DEBUG is off)
     client.force_login(user)
     ids = list(Student.objects.values_list("pk", flat=True))
     rng = random.Random(7)

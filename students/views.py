@@ -21,6 +21,9 @@ def profile_context(request, student, form=None) -> dict:
     A fixed number of queries: the student's predictions (idx_predictions_student), feature rows
     (idx_features_student_date), the newest records of each kind and the feedback given.
     """
+    # The record of access (written at the end of the request): this page, also when the
+    # feedback form re-shows it.
+    access_log.note(request, page=AccessPage.STUDENT_PAGE, students=[student.pk])
     model = active_model()
     # risk_factors is read for the current prediction only (one more query on first use), not
     # decoded for a year of history.
@@ -132,5 +135,4 @@ def _num(value, digits: int) -> str:
 @dashboard_view
 def student_profile(request, student_id):
     student = student_for_user(request.user, student_id)
-    access_log.note(request, page=AccessPage.STUDENT_PAGE, students=[student.pk])
     return render(request, "students/profile.html", profile_context(request, student))

@@ -133,3 +133,17 @@ def test_nobody_edits_or_deletes_an_entry_in_the_admin(client, superuser, counse
     assert client.get(reverse("admin:analytics_accessentry_add")).status_code == 403
     entry.refresh_from_db()
     assert entry.username == "counselor"
+
+
+def test_the_feedback_form_showing_the_student_page_is_recorded(client, counselor, district):
+    target = district.north[0]
+    prediction = target.predictions.order_by("-as_of").first()
+    client.force_login(counselor)
+    url = reverse("prediction_feedback", args=[prediction.pk])
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"feedback_type": "true_positive", "outcome_type": ""}).status_code in (
+        302,
+        400,
+    )
+    entries = _entries(AccessPage.STUDENT_PAGE)
+    assert len(entries) >= 1 and all(_student_ids(e) == {target.pk} for e in entries)
