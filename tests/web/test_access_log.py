@@ -2,7 +2,7 @@
 students and from where; administrators read it in the admin; nobody edits it."""
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -147,3 +147,38 @@ def test_the_feedback_form_showing_the_student_page_is_recorded(client, counselo
     )
     entries = _entries(AccessPage.STUDENT_PAGE)
     assert len(entries) >= 1 and all(_student_ids(e) == {target.pk} for e in entries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_entries_are_written_whole_or_not_at_all(counselor, district):
+    # On PostgreSQL this is the one-round-trip path (analytics/access_log.py).
+    target, other = district.north[0], district.north[1]
+    access_log.write(
+        [
+            access_log.entry(
+                page=AccessPage.DASHBOARD_EXPORT,
+                user=counselor,
+                path="/dashboard.csv",
+                students=[target.pk, other.pk],
+                filters={"grade_level": "9"},
+            ),
+            access_log.entry(page=AccessPage.RESEARCH_EXPORT, student_count=40),
+        ]
+    )
+    export = AccessEntry.objects.get(page=AccessPage.DASHBOARD_EXPORT)
+    assert (export.user, export.username, export.filters, export.student_count) == (
+        counselor,
+        "counselor",
+        {"grade_level": "9"},
+        2,
+    )
+    assert _student_ids(export) == {target.pk, other.pk}
+    research = AccessEntry.objects.get(page=AccessPage.RESEARCH_EXPORT)
+    assert (research.user, research.student_count) == (None, 40)
+
+    gone = district.north[2]
+    ghost = access_log.entry(page=AccessPage.STUDENT_PAGE, students=[gone.pk])
+    gone.delete()
+    with pytest.raises(IntegrityError):
+        access_log.write([ghost])
+    assert not AccessEntry.objects.filter(pk=ghost[0].pk).exists()  # the connection still works
