@@ -6,7 +6,7 @@ Usage: make bench-access-log [STUDENTS=2000]
 On PostgreSQL with default (durable) settings: a generated district, an administrator, then
 the student page of random students through Django's test client (in-process: the view, its
 queries, the template and the middleware, no HTTP), alternating each request between the normal
-page (one entry and its student written at the end, two INSERTs in one transaction) and the
+page (one entry and its student written at the end of the request) and the
 same page with `access_log.note` disabled, so both see the same machine load. Prints the median
 and p95 of each and their difference, and the cost of `access_log.write` alone.
 """
