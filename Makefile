@@ -5,7 +5,7 @@ SHELL := /bin/bash
 unexport PYTHONDONTWRITEBYTECODE
 PY := .venv/bin/python
 
-.PHONY: install demo test lint format bench-import bench-generate bench-features bench-model bench-pages
+.PHONY: install demo test lint format backup restore bench-access-log bench-import bench-generate bench-features bench-model bench-pages
 
 install:  ## uv and the locked Python packages (only what is missing)
 	@bash scripts/bootstrap.sh
@@ -25,6 +25,15 @@ format: install
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
+OUT ?=
+INTO ?=
+backup: install  ## back up DATABASE_URL's database: pg_dump (custom format) or SQLite's backup API; OUT=path, default var/backups/
+	@$(PY) scripts/backup.py backup $(if $(OUT),--out "$(OUT)")
+
+restore: install  ## restore FILE=... into a new database (INTO=name or file); the live one is not touched
+	@test -n "$(FILE)" || { echo "Usage: make restore FILE=var/backups/... [INTO=...]"; exit 2; }
+	@$(PY) scripts/backup.py restore "$(FILE)" $(if $(INTO),--into "$(INTO)")
+
 STUDENTS ?=
 bench-import: install  ## import_csv speed against a bare COPY (throwaway PostgreSQL)
 	@bash scripts/bench.sh benchmarks/import_speed.py $(if $(STUDENTS),--students $(STUDENTS))
@@ -42,3 +51,6 @@ bench-model: install  ## risk model quality against the ABC rules and the truth,
 
 bench-pages:  install  ## dashboard and student pages, 8 clients for 60 s, 100,000 students (throwaway PostgreSQL)
 	@bash scripts/bench.sh benchmarks/pages_load.py $(if $(STUDENTS),--students $(STUDENTS))
+
+bench-access-log: install  ## the student page with and without its record of access (throwaway PostgreSQL)
+	@bash scripts/bench.sh benchmarks/access_log_cost.py $(if $(STUDENTS),--students $(STUDENTS))

@@ -34,6 +34,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Least
 
 from analytics import page_cache
+from mlmodels import baseline
 from mlmodels.models import ModelMetadata, Prediction, RiskCategory, TrainingFeedback
 from records.models import AttendanceRecord, AttendanceStatus
 from students.interventions import due_condition
@@ -64,13 +65,21 @@ class ScoringWeek:
 
 
 def active_model() -> ModelMetadata | None:
-    """The active model (model_bytes is megabytes: never read for a page), cached for
+    """The model the pages show (model_bytes is megabytes: never read for a page), cached for
     WEEK_SECONDS in the data generation."""
     return page_cache.cached(("active-model",), _active_model, page_cache.WEEK_SECONDS)
 
 
 def _active_model() -> ModelMetadata | None:
-    return ModelMetadata.objects.defer("model_bytes").filter(is_active=True).first()
+    """The active model; with none active, the ABC rules' version, which is what `predict`
+    scores with then (a district's first day, or after a learned model was deactivated). One
+    query: model_metadata holds a handful of rows."""
+    return (
+        ModelMetadata.objects.defer("model_bytes")
+        .filter(Q(is_active=True) | Q(model_version=baseline.VERSION))
+        .order_by("-is_active")
+        .first()
+    )
 
 
 def scoring_week() -> ScoringWeek:

@@ -1,7 +1,11 @@
-"""Weekly feature vectors: what the risk model and the dashboards read."""
+"""Weekly feature vectors: what the risk model and the dashboards read; the record of access."""
 
+import uuid
+
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
+from django.utils import timezone
 
 from students.db import RealField, range_check
 from students.models import Student
@@ -114,3 +118,78 @@ class StudentFeaturesStage(models.Model):
 
     def __str__(self) -> str:
         return f"staged features of {self.student_id} as of {self.feature_date}"
+
+
+class AccessPage(models.TextChoices):
+    """Where a record of access comes from."""
+
+    STUDENT_PAGE = "student_page", "Student page"
+    DASHBOARD_EXPORT = "dashboard_export", "Dashboard CSV export"
+    ADMIN_STUDENT = "admin_student", "Admin: a student"
+    ADMIN_RECORD = "admin_record", "Admin: a record of a student"
+    RESEARCH_EXPORT = "research_export", "Research export (de-identified)"
+    RETENTION_PURGE = "retention_purge", "Retention purge"
+
+
+class AccessEntry(models.Model):
+    """One access to student records: who, when, from which page, and (in `AccessedStudent`)
+    which students. The record of disclosures of 34 CFR 99.32, kept by the application.
+
+    Entries are written in bulk at the end of a request (`analytics.access_log`) and never
+    edited: the admin shows them read-only, and only `purge_retention` deletes old ones. An
+    export keeps its filters and its number of students; the students themselves are rows of
+    `AccessedStudent`. `username` is kept when the account is deleted. No names: students are
+    named by id, a path holds ids only.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,  # idx_access_user_at
+        related_name="+",
+    )
+    username = models.CharField(max_length=150, blank=True, default="")
+    page = models.CharField(max_length=30, choices=AccessPage.choices)
+    path = models.CharField(max_length=300, blank=True, default="")
+    filters = models.JSONField(default=dict, blank=True)
+    student_count = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "access_log"
+        verbose_name = "access entry"
+        verbose_name_plural = "record of access"
+        ordering = ["-at"]
+        indexes = [
+            # The admin's date filter and newest-first list; the retention prune's range.
+            models.Index(fields=["at"], name="idx_access_at"),
+            # "What did this user open", newest first.
+            models.Index(fields=["user", "at"], name="idx_access_user_at"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.username or "a process"
+        return f"{self.get_page_display()} by {who} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class AccessedStudent(models.Model):
+    """One student of an access entry. Deleted with the student (a purged student's record of
+    access goes with their records) or with the entry."""
+
+    id = models.BigAutoField(primary_key=True)
+    entry = models.ForeignKey(AccessEntry, on_delete=models.CASCADE, related_name="students")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, db_index=False, related_name="+")
+
+    class Meta:
+        db_table = "access_log_students"
+        verbose_name = "accessed student"
+        indexes = [
+            # "Who opened this student's records": the per-student list in the admin.
+            models.Index(fields=["student", "entry"], name="idx_access_students_student"),
+        ]
+
+    def __str__(self) -> str:
+        return f"student {self.student_id}"

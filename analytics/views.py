@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from analytics import charts, dashboards, page_cache, support
+from analytics import access_log, charts, dashboards, page_cache, support
 from analytics.forms import DashboardFilterForm, SchoolForm, SearchForm, TrendsForm
+from analytics.models import AccessPage
 from students import interventions
 from students.access import dashboard_view, scope_key, sees_everyone, visible_students
 
@@ -186,13 +187,39 @@ def dashboard_export(request):
     """The dashboard's rows as CSV: every row the filters select, in the page's order."""
     _form, query, week, _students, _everyone, rows = _context(request)
     writer = csv.writer(_Echo())
+    # The record of access: the filters, and every student whose row went out. The rows are
+    # read after this view returns, so the entry is written once the last row is out (or the
+    # download stopped), not by the middleware.
+    filters = {k: v for k, v in request.GET.items() if k in QUERY_FIELDS and v}
+    if query.search:
+        filters["search"] = "yes"  # the term itself may be a name: never stored
+    if week.as_of:
+        filters["as_of"] = week.as_of.isoformat()
+    sent = []
 
     def lines():
-        yield writer.writerow(EXPORT_HEADER)
-        if rows is None:
-            return
+        try:
+            yield writer.writerow(EXPORT_HEADER)
+            if rows is None:
+                return
+            yield from rows_of(sent)
+        finally:
+            access_log.write(
+                [
+                    access_log.entry(
+                        page=AccessPage.DASHBOARD_EXPORT,
+                        user=request.user,
+                        path=request.path,
+                        students=sent,
+                        filters=filters,
+                    )
+                ]
+            )
+
+    def rows_of(sent):
         for p in dashboards.ordered_for_export(rows, query).iterator(chunk_size=2000):
             s = p.student
+            sent.append(s.pk)
             top = "; ".join(f["factor"] for f in (p.risk_factors or [])[:3] if isinstance(f, dict))
             yield writer.writerow(
                 [

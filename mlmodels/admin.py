@@ -3,8 +3,9 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from rangefilter.filters import DateRangeFilterBuilder
 from simple_history.admin import SimpleHistoryAdmin
 
+from mlmodels.activation import model_activate, model_deactivate
 from mlmodels.models import ModelMetadata, Prediction, TrainingFeedback
-from mlmodels.training import ActivationError, activate_model
+from mlmodels.training import ActivationError
 from students.admin_base import EstimatedCountPaginator, LargeTableAdmin, StudentColumnsMixin
 
 
@@ -14,7 +15,7 @@ class ModelMetadataAdmin(SimpleHistoryAdmin):
     list_filter = ("model_type", "is_active", ("training_date", DateRangeFilterBuilder()))
     search_fields = ("model_version",)
     readonly_fields = ("id", "created_at", "has_model_bytes", "is_active")
-    actions = ("activate",)
+    actions = ("activate", "deactivate")
     fields = (
         "model_version",
         "model_type",
@@ -44,11 +45,17 @@ class ModelMetadataAdmin(SimpleHistoryAdmin):
             self.message_user(request, "Select exactly one model version.", messages.ERROR)
             return
         try:
-            model = activate_model(queryset.get().model_version)
+            model = model_activate(queryset.get().model_version)
         except ActivationError as error:
             self.message_user(request, str(error), messages.ERROR)
             return
         self.message_user(request, f"{model.model_version} is now the active model.")
+
+    @admin.action(description="Deactivate the selected model versions (the ABC rules then score)")
+    def deactivate(self, request, queryset):
+        for model in queryset.filter(is_active=True):
+            model_deactivate(model.model_version)
+        self.message_user(request, "No model version is active: the ABC rules score and are shown.")
 
     @admin.display(boolean=True, description="trained model stored")
     def has_model_bytes(self, obj: ModelMetadata) -> bool:

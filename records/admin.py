@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import path
 from rangefilter.filters import DateRangeFilterBuilder
 
+from analytics.access_log import AccessLoggedAdmin
 from records.admin_upload import upload_view
 from records.models import (
     AttendanceRecord,
@@ -14,7 +15,7 @@ from records.models import (
 from students.admin_base import LargeTableAdmin, ReadOnlyAdminMixin, StudentColumnsMixin
 
 
-class StudentRecordAdmin(StudentColumnsMixin, LargeTableAdmin):
+class StudentRecordAdmin(AccessLoggedAdmin, StudentColumnsMixin, LargeTableAdmin):
     # The list page has an "Import CSV" button leading to the upload page for this file.
     change_list_template = "admin/records/change_list_with_import.html"
     import_file = ""  # the interchange file of this model

@@ -5,7 +5,10 @@ from django.urls import reverse
 from rangefilter.filters import DateRangeFilterBuilder
 from simple_history.admin import SimpleHistoryAdmin
 
+from analytics.access_log import AccessLoggedAdmin
+from analytics.models import AccessPage
 from records.selectors import recent_records
+from students.access import sees_everyone
 from students.forms import AssignmentForm
 from students.models import Assignment, CaseNote, CheckIn, Intervention, InterventionType, Student
 
@@ -21,7 +24,8 @@ RECORD_LISTS = [
 
 
 @admin.register(Student)
-class StudentAdmin(SimpleHistoryAdmin):
+class StudentAdmin(AccessLoggedAdmin, SimpleHistoryAdmin):
+    access_page = AccessPage.ADMIN_STUDENT
     list_display = (
         "district_id",
         "last_name",
@@ -75,6 +79,14 @@ class StudentAdmin(SimpleHistoryAdmin):
                 (label, f"{reverse(url)}?student__id__exact={obj.pk}")
                 for label, url in RECORD_LISTS
             ]
+            if sees_everyone(request.user):
+                extra_context["record_lists"].append(
+                    (
+                        "record of access",
+                        f"{reverse('admin:analytics_accessentry_changelist')}"
+                        f"?students__student__id__exact={obj.pk}",
+                    )
+                )
         return super().change_view(request, object_id, form_url, extra_context)
 
 

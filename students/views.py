@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from analytics import charts
+from analytics import access_log, charts
 from analytics.dashboards import active_model
-from analytics.models import StudentFeatures
+from analytics.models import AccessPage, StudentFeatures
 from mlmodels.forms import FeedbackForm, fields_html
 from mlmodels.models import Prediction, TrainingFeedback
 from records.selectors import recent_records
@@ -44,6 +44,9 @@ def profile_context(request, student, form=None, note_form=None) -> dict:
     A fixed number of queries: the student's predictions (idx_predictions_student), feature rows
     (idx_features_student_date), the newest records of each kind and the feedback given.
     """
+    # The record of access (written at the end of the request): this page, also when the
+    # feedback form re-shows it.
+    access_log.note(request, page=AccessPage.STUDENT_PAGE, students=[student.pk])
     model = active_model()
     # risk_factors is read for the current prediction only (one more query on first use), not
     # decoded for a year of history.

@@ -3,6 +3,8 @@ import datetime as dt
 import pytest
 from django.db import connection
 
+from analytics import access_log
+from analytics.models import AccessPage
 from records.synthetic import DistrictSpec, generate_district
 from students.roles import DATA_ENTRY
 from students.services import roles_sync
@@ -62,8 +64,8 @@ def small_district(tmp_path_factory):
 @pytest.fixture
 def one_of_everything():
     """A student with one row of every kind that hangs off a student (an assignment to a
-    counselor's caseload, an intervention with a check-in and a case note included), and an
-    import run."""
+    counselor's caseload, an intervention with a check-in and a case note, and a record of
+    access included), and an import run."""
     student = StudentFactory()
     EnrollmentFactory(student=student)
     AttendanceRecordFactory(student=student)
@@ -76,4 +78,5 @@ def one_of_everything():
     CheckInFactory(intervention=InterventionFactory(student=student))
     CaseNoteFactory(student=student)
     ImportRunFactory()
+    access_log.write([access_log.entry(page=AccessPage.STUDENT_PAGE, students=[student.pk])])
     return student

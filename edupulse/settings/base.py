@@ -44,6 +44,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records who made each change for the audit trail (django-simple-history).
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Writes the record of access a request noted (analytics/access_log.py), in bulk.
+    "analytics.access_log.AccessLogMiddleware",
 ]
 
 ROOT_URLCONF = "edupulse.urls"
@@ -209,3 +211,17 @@ else:
     EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=VAR_DIR / "digests")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="EduPulse <edupulse@localhost>")
+
+# --- Privacy and operations (README, "Privacy and operations") -------------------------------
+# The research export's pseudonyms are a keyed hash (HMAC-SHA256) of the district ID with this
+# secret: the same secret gives the same pseudonyms in every export; without it nobody can link
+# a pseudonym back. Unset, `export_research` refuses to run. Keep it out of the repository.
+EDUPULSE_RESEARCH_SECRET = env.str("EDUPULSE_RESEARCH_SECRET", default="")
+# Every combination of quasi-identifiers in a research export covers at least k students.
+EDUPULSE_RESEARCH_K = env.int("EDUPULSE_RESEARCH_K", default=5)
+# At most this share of the students may be suppressed before another generalisation is chosen.
+EDUPULSE_RESEARCH_MAX_SUPPRESSED = env.float("EDUPULSE_RESEARCH_MAX_SUPPRESSED", default=0.02)
+# purge_retention deletes students whose enrollment ended more than this many years ago.
+EDUPULSE_RETENTION_YEARS = env.int("EDUPULSE_RETENTION_YEARS", default=5)
+# ... and entries of the record of access older than this many years.
+EDUPULSE_ACCESS_LOG_YEARS = env.int("EDUPULSE_ACCESS_LOG_YEARS", default=5)

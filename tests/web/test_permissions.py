@@ -10,6 +10,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
+from analytics import access_log
+from analytics.models import AccessEntry, AccessPage
 from mlmodels.models import TrainingFeedback
 from students.models import Assignment, CaseNote, CheckIn, Intervention
 from students.roles import COUNSELOR, EDUCATOR
@@ -19,6 +21,7 @@ from tests.web.conftest import AS_OF
 pytestmark = pytest.mark.django_db
 
 LOGIN = "login"
+ADMIN_LOGIN = "admin login"  # signed in, but not staff: the admin asks for a staff login
 USERS = (
     "anonymous",
     "staff",
@@ -48,6 +51,8 @@ PAGES = (
     "close_post",
     "note_post",
     "note_delete",
+    "access_log",
+    "access_entry",
 )
 
 # page: expected status for each user, in USERS order.
@@ -72,6 +77,9 @@ EXPECTED = {
     "note_post": (LOGIN, 403, 302, 302, 302, 404, 302, 404),
     # The note is the counselor's: its author and administrators delete it.
     "note_delete": (LOGIN, 403, 302, 302, 302, 404, 403, 404),
+    # The record of access, in the admin: administrators only.
+    "access_log": (LOGIN, 403, 200, 200, *(ADMIN_LOGIN,) * 4),
+    "access_entry": (LOGIN, 403, 200, 200, *(ADMIN_LOGIN,) * 4),
 }
 
 
@@ -119,6 +127,8 @@ def test_every_url_answers_each_user_as_expected(
         "goal": "Attend every day",
         "start_date": today,
     }
+    access_log.write([access_log.entry(page=AccessPage.STUDENT_PAGE, students=[target.pk])])
+    entry_url = reverse("admin:analytics_accessentry_change", args=[AccessEntry.objects.get().pk])
     requests = {
         "dashboard": lambda: client.get(reverse("dashboard")),
         "export": lambda: client.get(reverse("dashboard_export")),
@@ -151,12 +161,18 @@ def test_every_url_answers_each_user_as_expected(
             {"date": today, "text": "A note.", "visibility": "everyone"},
         ),
         "note_delete": lambda: client.post(reverse("case_note_delete", args=[note.pk])),
+        "access_log": lambda: client.get(reverse("admin:analytics_accessentry_changelist")),
+        "access_entry": lambda: client.get(entry_url),
     }
     answers = {}
     for page in PAGES:
         response = requests[page]()
         if response.status_code == 302 and response["Location"].startswith(reverse("login")):
             answers[page] = LOGIN
+        elif response.status_code == 302 and response["Location"].startswith(
+            reverse("admin:login")
+        ):
+            answers[page] = ADMIN_LOGIN
         else:
             answers[page] = response.status_code
         if response.status_code in (403, 404):

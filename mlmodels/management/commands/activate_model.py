@@ -1,10 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from mlmodels.training import ActivationError, activate_model
+from mlmodels.activation import model_activate
+from mlmodels.training import ActivationError
 
 
 class Command(BaseCommand):
-    help = "Make VERSION the one active risk model (it must have validation metrics)."
+    help = (
+        "Make VERSION the one active risk model (a learned one must have validation metrics; "
+        "the ABC rules, abc-rules-v1, need none)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("version")
@@ -16,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, version, even_if_worse, **options):
         try:
-            model = activate_model(version, even_if_worse=even_if_worse)
+            model = model_activate(version, even_if_worse=even_if_worse)
         except ActivationError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(f"Active model: {model.model_version} ({model.model_type}).")
