@@ -1,12 +1,13 @@
 """Data retention: deleting the students whose enrollment ended long ago, with everything of
 theirs, and pruning old entries of the record of access.
 
-"Enrollment ended" is read from what EduPulse holds today: a student's latest leaving outcome
-(`StudentOutcome.TERMINAL`: dropped out, withdrawn, transferred, graduated). A student is
-expired when that outcome is dated before the cut-off and nothing of theirs (attendance, grade,
-incident, outcome) is dated on or after it: a student who came back is kept. A student with no
-leaving outcome is taken as still enrolled and is never purged. (When an enrollment history
-table lands, its end dates replace the outcome rule here, and only here.)
+"Enrollment ended" is read from the enrollment history (`records.Enrollment`) where the student
+has one: every enrollment of theirs has ended (an exit date), the latest before the cut-off.
+For a student without any enrollment row, from their latest leaving outcome
+(`StudentOutcome.TERMINAL`: dropped out, withdrawn, transferred, graduated) dated before the
+cut-off; such a student with no leaving outcome is taken as still enrolled and never purged.
+Either way, a student with anything dated on or after the cut-off (attendance, grade, incident,
+outcome) came back and is kept.
 
 `retention_purge` deletes, in one transaction, the students and every row that hangs off them
 through a CASCADE foreign key (records, features, predictions, feedback, assignments, the
@@ -22,11 +23,11 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.db import connection, models, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from analytics import access_log
 from analytics.models import AccessEntry, AccessPage
-from records.models import AttendanceRecord, DisciplineIncident, Grade, StudentOutcome
+from records.models import AttendanceRecord, DisciplineIncident, Enrollment, Grade, StudentOutcome
 from students.models import Student
 
 CHUNK = 1000  # students per round of deletes: bounds the IN lists
@@ -55,7 +56,12 @@ def expired_students(*, cutoff: dt.date) -> QuerySet[Student]:
     left = StudentOutcome.objects.filter(
         student=OuterRef("pk"), outcome_type__in=StudentOutcome.TERMINAL, outcome_date__lt=cutoff
     )
-    students = Student.objects.filter(Exists(left))
+    # idx_enrollments_student_entry leads with student_id.
+    history = Enrollment.objects.filter(student=OuterRef("pk"))
+    still = history.filter(Q(exit_date__isnull=True) | Q(exit_date__gte=cutoff))
+    students = Student.objects.filter(
+        (Exists(history) & ~Exists(still)) | (~Exists(history) & Exists(left))
+    )
     for model, date in DATED:
         later = model.objects.filter(student=OuterRef("pk"), **{f"{date}__gte": cutoff})
         students = students.exclude(Exists(later))

@@ -17,6 +17,7 @@ from tests.mlmodels.factories import TrainingFeedbackFactory
 from tests.records.factories import (
     AttendanceRecordFactory,
     DisciplineIncidentFactory,
+    EnrollmentFactory,
     GradeFactory,
     StudentOutcomeFactory,
 )
@@ -140,3 +141,25 @@ def test_the_command_prints_counts_and_never_names(capsys):
     call_command("purge_retention", "--older-than", "5")
     assert not Student.objects.filter(pk=gone.pk).exists()
     assert ModelMetadata.objects.exists()
+
+
+def test_with_an_enrollment_history_the_last_enrollment_decides():
+    cutoff = years_before(TODAY, 5)
+    gone = StudentFactory()  # left in 2019, no leaving outcome recorded
+    EnrollmentFactory(
+        student=gone, school_year="2018-2019", entry_date=dt.date(2018, 8, 20),
+        exit_date=LONG_AGO, exit_reason="completed_year",
+    )  # fmt: skip
+    recent = StudentFactory()  # an old enrollment and a recent one
+    EnrollmentFactory(
+        student=recent, school_year="2018-2019", entry_date=dt.date(2018, 8, 20),
+        exit_date=LONG_AGO, exit_reason="completed_year",
+    )  # fmt: skip
+    EnrollmentFactory(
+        student=recent, school_year="2023-2024", entry_date=dt.date(2023, 8, 21),
+        exit_date=dt.date(2024, 6, 7), exit_reason="transferred",
+    )  # fmt: skip
+    enrolled = StudentFactory()  # an old graduation outcome, but enrolled now
+    StudentOutcomeFactory(student=enrolled, outcome_type="graduated", outcome_date=LONG_AGO)
+    EnrollmentFactory(student=enrolled, school_year="2026-2027", entry_date=dt.date(2026, 8, 17))
+    assert list(expired_students(cutoff=cutoff)) == [gone]
