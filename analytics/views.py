@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from analytics import charts, dashboards, page_cache
 from analytics.forms import DashboardFilterForm, SearchForm, TrendsForm
+from records.csv_format import spreadsheet_safe
 from students.access import dashboard_view, scope_key, sees_everyone, visible_students
 
 PER_PAGE = 50
@@ -165,7 +166,8 @@ EXPORT_HEADER = [
 
 @dashboard_view
 def dashboard_export(request):
-    """The dashboard's rows as CSV: every row the filters select, in the page's order."""
+    """The dashboard's rows as CSV: every row the filters select, in the page's order. Cells
+    that a spreadsheet would run as a formula are neutralised (records.csv_format)."""
     _form, query, week, _students, _everyone, rows = _context(request)
     writer = csv.writer(_Echo())
 
@@ -176,20 +178,19 @@ def dashboard_export(request):
         for p in dashboards.ordered_for_export(rows, query).iterator(chunk_size=2000):
             s = p.student
             top = "; ".join(f["factor"] for f in (p.risk_factors or [])[:3] if isinstance(f, dict))
-            yield writer.writerow(
-                [
-                    s.district_id,
-                    s.last_name,
-                    s.first_name,
-                    s.school or "",
-                    "" if s.grade_level is None else s.grade_level,
-                    p.risk_category,
-                    f"{p.risk_score:.4f}" if p.risk_score is not None else "",
-                    f"{p.confidence:.3f}" if p.confidence is not None else "",
-                    p.as_of,
-                    top,
-                ]
-            )
+            row = [
+                s.district_id,
+                s.last_name,
+                s.first_name,
+                s.school or "",
+                "" if s.grade_level is None else s.grade_level,
+                p.risk_category,
+                f"{p.risk_score:.4f}" if p.risk_score is not None else "",
+                f"{p.confidence:.3f}" if p.confidence is not None else "",
+                p.as_of,
+                top,
+            ]
+            yield writer.writerow([spreadsheet_safe(v) for v in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     stamp = week.as_of.isoformat() if week.as_of else "none"

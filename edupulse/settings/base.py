@@ -130,6 +130,10 @@ def session_engine(caches: dict) -> str:
 
 SESSION_ENGINE = session_engine(CACHES)
 
+# --- Uploads ---------------------------------------------------------------------------------
+# The most the admin's CSV upload accepts in one request; import_csv takes files of any size.
+EDUPULSE_UPLOAD_MAX_BYTES = env.int("EDUPULSE_UPLOAD_MAX_MB", default=200) * 1_000_000
+
 # --- Celery ----------------------------------------------------------------------------------
 # No broker configured (the embedded default): tasks run in-process, so a trial needs no Redis.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
