@@ -1,11 +1,13 @@
 """Request-level safeguards for shared computers: the client's address for sign-in lockout, an
-idle timeout for sessions, and no browser or proxy copy of pages with student data."""
+idle timeout for sessions, no browser or proxy copy of pages with student data, and the CSP
+nonce where third-party admin templates look for it."""
 
 import time
 from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.middleware.csp import get_nonce
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -76,3 +78,15 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         add_never_cache_headers(response)
         return response
+
+
+class CspNonceMiddleware:
+    """The CSP nonce as `request.csp_nonce`, where django-admin-rangefilter's templates read it
+    (Django keeps it as `request._csp_nonce`, and the `csp` context processor as `csp_nonce`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.csp_nonce = get_nonce(request)
+        return self.get_response(request)

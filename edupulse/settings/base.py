@@ -38,6 +38,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "students.middleware.CspNonceMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -147,13 +148,15 @@ LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Content Security Policy (Django's own, django.middleware.csp) ---------------------------
-# Everything comes from this site, and nothing inline: templates load app.css and carry no
-# <script>, <style> or style="" (tests/web/test_browser.py fails on any CSP violation).
+# Everything comes from this site, and nothing inline: our templates load app.css and carry no
+# <script>, <style> or style="" (tests/web/test_browser.py fails on any CSP violation). The one
+# exception is the admin's date-range filter (django-admin-rangefilter), whose <style> and
+# <script> carry the request's nonce; the nonce is in the header only on pages that use it.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
-    "script-src": [CSP.SELF],
-    "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
     "form-action": [CSP.SELF],
