@@ -28,7 +28,7 @@ QUERY_FIELDS = ("grade_level", "school", "category", "factor", "newly_high", "so
 
 def _context(request):
     """Everything the dashboard and its export share: the week, the filters, the rows."""
-    form = DashboardFilterForm(request.GET)
+    form = DashboardFilterForm(request.GET, user=request.user)
     query = form.to_query(request.session.get(SEARCH_KEY, ""))
     week = dashboards.scoring_week()
     students = visible_students(request.user)
@@ -54,7 +54,7 @@ def dashboard(request):
         return redirect(f"{reverse('dashboard')}{'?' + urlencode(kept) if kept else ''}")
 
     form, query, week, students, everyone, rows = _context(request)
-    query_string = urlencode({k: v for k, v in request.GET.items() if k in QUERY_FIELDS and v})
+    query_string = _query_string(form)
     context = {
         "search_form": SearchForm(initial={"search": query.search}),
         "query": query,
@@ -63,23 +63,41 @@ def dashboard(request):
     }
     if rows is not None:
         try:
-            number = int(request.GET.get("page", 1))
+            number = max(1, int(request.GET.get("page", 1)))
         except ValueError:
             number = 1
         scope = scope_key(request.user)
-
-        def data() -> str:
-            return render_to_string(
-                "analytics/_dashboard_data.html",
-                _data_context(form, query, week, students, everyone, rows, scope, number)
-                | {"query_string": query_string},
-            )
-
         # The rendered rows, counts, charts and filters: the same for every user of this scope
-        # until the data changes (analytics/page_cache.py).
-        parts = ("dashboard", scope, week.model.model_version, week.as_of, query_string)
-        context["data"] = page_cache.cached((*parts, query.cache_key(), number), data)
+        # until the data changes (analytics/page_cache.py). Keyed on validated values only: the
+        # filters as the form accepted them, and the page number as shown (a page past the end
+        # shows the last page, and is kept as that page), so junk query strings add no entries.
+        parts = (
+            "dashboard",
+            scope,
+            week.model.model_version,
+            week.as_of,
+            query_string,
+            query.cache_key(),
+        )
+        context["data"] = page_cache.lookup((*parts, number))
+        if context["data"] is None:
+            data = _data_context(form, query, week, students, everyone, rows, scope, number)
+            context["data"] = render_to_string(
+                "analytics/_dashboard_data.html", data | {"query_string": query_string}
+            )
+            page_cache.store((*parts, data["page"].number), context["data"])
     return render(request, "analytics/dashboard.html", context)
+
+
+def _query_string(form) -> str:
+    """The filters the form accepted, as a query string (rejected values are left out)."""
+    kept = {}
+    for name in QUERY_FIELDS:
+        value = form.cleaned_data.get(name)
+        if value is None or value == "" or value is False:
+            continue
+        kept[name] = "on" if value is True else str(value)
+    return urlencode(kept)
 
 
 def _data_context(form, query, week, students, everyone, rows, scope, number) -> dict:
