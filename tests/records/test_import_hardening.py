@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from records import importing
@@ -243,13 +243,23 @@ def _students_csv(rows: list[list[str]]) -> bytes:
     return out.getvalue().encode("utf-8", "surrogatepass")
 
 
-CELL = st.one_of(
-    ANY_TEXT, NUMBERISH, st.sampled_from(["2012-07-16", "9999-12-31", "", "3.5", "1e-400"])
+# A valid value of each students.csv column, mixed with hostile text and number-like strings:
+# most rows have the header's width, so every cell's rule is exercised.
+VALID = {
+    "district_id": "U1", "first_name": "Ida", "last_name": "Wells", "grade_level": "5",
+    "date_of_birth": "2012-07-16", "gender": "F", "ethnicity": "x", "socioeconomic_status": "x",
+    "gpa": "3.5", "attendance_rate": "0.9", "parent_contact": "x", "enrollment_date": "2025-08-18",
+    "school": "North",
+}  # fmt: skip
+HOSTILE = st.sampled_from(["+-5", "--3", "-+0", "5_0", "1e-400", "9999-12-31", "Ida\x00", ""])
+ROW = st.one_of(
+    st.tuples(*(st.one_of(st.just(VALID[c]), HOSTILE, NUMBERISH, ANY_TEXT) for c in VALID)),
+    st.lists(ANY_TEXT, max_size=len(VALID) + 1),  # and rows of the wrong width
 )
-ROW = st.lists(CELL, min_size=len(STUDENTS.columns) - 2, max_size=len(STUDENTS.columns) + 1)
 
 
 @given(rows=st.lists(ROW, min_size=1, max_size=4))
+@example(rows=[("U1", "Ida", "Wells", "+-5", *list(VALID.values())[4:])])
 @FUZZ
 def test_any_students_file_imports_or_is_refused_with_a_place_and_a_reason(rows):
     _import_or_refusal({"students.csv": _students_csv(rows)})

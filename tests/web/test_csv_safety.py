@@ -48,8 +48,9 @@ def test_the_dashboard_export_neutralises_formula_names(client, district, distri
 def test_export_csv_keeps_exact_values_and_warns(tmp_path, capsys):
     from tests.students.factories import StudentFactory
 
-    StudentFactory(district_id="S1", last_name="=HYPERLINK(1)", first_name="+Ida")
-    StudentFactory(district_id="S2", last_name="Wells", first_name="Ida")
+    plain = {"parent_contact": "guardian@example.org", "school": "North"}
+    StudentFactory(district_id="S1", last_name="=HYPERLINK(1)", first_name="+Ida", **plain)
+    StudentFactory(district_id="S2", last_name="Wells", first_name="Ida", **plain)
 
     call_command("export_csv", str(tmp_path), "--no-progress")
 
@@ -63,6 +64,8 @@ def test_export_csv_keeps_exact_values_and_warns(tmp_path, capsys):
 def test_export_csv_does_not_warn_for_plain_values(tmp_path, capsys):
     from tests.students.factories import StudentFactory
 
-    StudentFactory(district_id="S1", last_name="Wells", first_name="Ida")
+    StudentFactory(
+        district_id="S1", last_name="Wells", first_name="Ida", parent_contact="guardian@x.org"
+    )
     call_command("export_csv", str(tmp_path), "--no-progress")
     assert "Warning" not in capsys.readouterr().err
