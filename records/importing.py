@@ -33,6 +33,7 @@ _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u
 # line is refused before it is read whole (a 150 MB line would otherwise sit in memory).
 MAX_LINE_CHARS = 1 << 20
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+SHOWN_CHARS = 80  # of a value in a problem report
 
 Progress = Callable[[str, int, int], None]  # (file name, bytes read, file size)
 
@@ -59,9 +60,12 @@ class Problem:
 
 
 def _shown(text: str) -> str:
-    """`text` safe to print: bytes that were not UTF-8 as Latin-1, controls as escapes."""
+    """`text` safe to print: bytes that were not UTF-8 as Latin-1, controls as escapes, and
+    at most SHOWN_CHARS characters (a 100,000-character cell is not repeated whole)."""
     if _NOT_UTF8.search(text):
         text = text.encode("utf-8", "surrogateescape").decode("latin-1")
+    if len(text) > SHOWN_CHARS:
+        text = text[: SHOWN_CHARS - 1] + "…"
     return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

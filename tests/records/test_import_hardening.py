@@ -295,3 +295,10 @@ def test_any_attendance_file_imports_or_is_refused_with_a_place_and_a_reason(row
 @pytest.fixture
 def students():
     return [StudentFactory(district_id="U1"), StudentFactory(district_id="U2")]
+
+
+def test_a_long_value_is_shown_cut_short():
+    StudentFactory(district_id="U1")
+    text = f"district_id,date,status\nU1,2025-09-02,{'z' * 5000}\n"
+    reasons = _reasons({"attendance.csv": text.encode()})
+    assert len(reasons[0]) < 300 and "z" * 79 + "\u2026" in reasons[0]
