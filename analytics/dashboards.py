@@ -393,7 +393,8 @@ def weekly_category_counts(
     """Category counts of each of the model's last `weeks` runs, oldest first.
 
     A past run's counts do not change, so each week is cached on its own (a day for past weeks,
-    the data generation for the latest) and one GROUP BY over (as_of, risk_category) computes
+    or until students or assignments change, which can move a student out of the scope; the
+    data generation for the latest) and one GROUP BY over (as_of, risk_category) computes
     only the weeks missing from the cache: after the first request of a week, one week at most.
     """
     dates = [week.as_of - dt.timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
@@ -425,6 +426,9 @@ def _week_key(week: ScoringWeek, as_of: dt.date, scope_key: str, query: Dashboar
     parts = ("week", scope_key, week.model.model_version, as_of, query.cache_key())
     if as_of == week.as_of:
         return page_cache.key(*parts)  # the latest run may still be scored again
+    # A past run is not scored again, but who is in the scope changes: a student who leaves a
+    # caseload (an assignment, a new school or grade) leaves its past counts at once.
+    parts = (*parts, page_cache.membership())
     return "pages:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
@@ -489,18 +493,22 @@ def attendance_trends(
 # --- Model performance ------------------------------------------------------------------------
 
 
-def feedback_counts(since: dt.datetime | None) -> list[dict]:
+def feedback_counts(since: dt.datetime | None, students: QuerySet | None = None) -> list[dict]:
     """The schema document's "prediction accuracy analysis": feedback count, mean predicted risk
-    and mean confidence per model version and feedback type. One GROUP BY (idx_feedback_type,
-    then the predictions' primary key)."""
+    and mean confidence per model version and feedback type, and the number of students behind
+    each row. Only feedback on `students` (the user's scope) when given; all for None. One
+    GROUP BY (idx_feedback_type, then the predictions' primary key)."""
     rows = TrainingFeedback.objects.all()
     if since is not None:
         rows = rows.filter(created_at__gte=since)
+    if students is not None:
+        rows = rows.filter(prediction__student__in=students.values("pk"))
     return list(
         rows.order_by()
         .values(model_version=F("prediction__model_version_id"), type=F("feedback_type"))
         .annotate(
             feedback_count=Count("pk"),
+            student_count=Count("prediction__student", distinct=True),
             avg_predicted_risk=Avg("prediction__risk_score"),
             avg_confidence=Avg("prediction__confidence"),
         )

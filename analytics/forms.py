@@ -6,12 +6,17 @@ from analytics import page_cache
 from analytics.dashboards import SORT_LABELS, DashboardQuery
 from analytics.features import FEATURE_NAMES
 from mlmodels.models import RiskCategory
+from students.access import scope_key, visible_students
 from students.forms import GRADE_CHOICES, school_choices
 
 
-def cached_school_choices() -> list[tuple[str, str]]:
-    # The list of schools changes with an import or a student's edit: a new data generation.
-    return page_cache.cached(("schools",), school_choices)
+def cached_school_choices(user) -> list[tuple[str, str]]:
+    """The schools of the students `user` sees: a counselor or educator filters by their own
+    schools only. Kept per scope; an import, a student's edit or an assignment is a new data
+    generation."""
+    return page_cache.cached(
+        ("schools", scope_key(user)), lambda: school_choices(visible_students(user))
+    )
 
 
 class DashboardFilterForm(forms.Form):
@@ -41,9 +46,9 @@ class DashboardFilterForm(forms.Form):
     sort = forms.ChoiceField(label="Sort", choices=list(SORT_LABELS.items()), required=False)
     page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["school"].choices = [("", "All schools"), *cached_school_choices()]
+        self.fields["school"].choices = [("", "All schools"), *cached_school_choices(user)]
 
     def to_query(self, search: str, today=None) -> DashboardQuery:
         """The filters as a DashboardQuery; invalid values are dropped, not fatal."""
@@ -89,6 +94,6 @@ class SchoolForm(forms.Form):
 
     school = forms.ChoiceField(label="School", required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["school"].choices = [("", "All schools"), *cached_school_choices()]
+        self.fields["school"].choices = [("", "All schools"), *cached_school_choices(user)]

@@ -28,6 +28,10 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 GENERATION_KEY = "pages:generation"
+# Who is in which scope: replaced when students or assignments are written (not by scoring), so
+# aggregates kept longer than a generation (past weeks' counts) follow a student who leaves a
+# caseload on the next request.
+MEMBERSHIP_KEY = "pages:membership"
 PAGE_SECONDS = 600
 # The active model and its latest as-of date, read by every dashboard request.
 WEEK_SECONDS = 60
@@ -40,6 +44,24 @@ def generation() -> str:
         cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
         token = cache.get(GENERATION_KEY) or "uncached"
     return token
+
+
+def membership() -> str:
+    """The current membership token (a new one is made if the cache lost it)."""
+    token = cache.get(MEMBERSHIP_KEY)
+    if token is None:
+        cache.add(MEMBERSHIP_KEY, uuid.uuid4().hex, None)
+        token = cache.get(MEMBERSHIP_KEY) or "uncached"
+    return token
+
+
+def membership_changed(**_signal_arguments) -> None:
+    cache.set(MEMBERSHIP_KEY, uuid.uuid4().hex, None)
+    data_changed()
+
+
+def membership_changed_on_commit(**_signal_arguments) -> None:
+    transaction.on_commit(membership_changed)
 
 
 def data_changed(**_signal_arguments) -> None:
@@ -64,6 +86,15 @@ def cached(parts: tuple, compute, seconds: int = PAGE_SECONDS):
     return value
 
 
+def lookup(parts: tuple):
+    """What `store` kept under `parts` in the current generation, or None."""
+    return cache.get(key(*parts))
+
+
+def store(parts: tuple, value, seconds: int = PAGE_SECONDS) -> None:
+    cache.set(key(*parts), value, seconds)
+
+
 def changed_on_commit(**_signal_arguments) -> None:
     transaction.on_commit(data_changed)
 
@@ -74,6 +105,11 @@ def connect() -> None:
     from records.models import ImportRun
     from students.models import Assignment, CheckIn, Intervention, Student
 
-    for model in (Student, Assignment, Prediction, ModelMetadata, ImportRun, Intervention, CheckIn):
+    for model in (Prediction, ModelMetadata, Intervention, CheckIn):
         post_save.connect(changed_on_commit, sender=model, dispatch_uid=f"pages-{model.__name__}")
         post_delete.connect(changed_on_commit, sender=model, dispatch_uid=f"pages-{model.__name__}")
+    # Who belongs to which scope (a student's school or grade, an assignment, an import).
+    for model in (Student, Assignment, ImportRun):
+        uid = f"pages-{model.__name__}"
+        post_save.connect(membership_changed_on_commit, sender=model, dispatch_uid=uid)
+        post_delete.connect(membership_changed_on_commit, sender=model, dispatch_uid=uid)

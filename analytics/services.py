@@ -3,6 +3,7 @@ analytics/features.py (pure pandas)."""
 
 import contextlib
 import datetime as dt
+import hashlib
 import io
 import json
 import uuid
@@ -19,7 +20,10 @@ from analytics.selectors import cohort_ids
 
 CHUNK_SIZE = 5000
 WORKERS = 2  # chunks computed at once by features_compute (PostgreSQL)
-ABANDONED = dt.timedelta(days=1)  # a run's stage older than this belongs to a run that died
+# A Celery run's stage older than this belongs to a run that died (its chunks run on workers,
+# so no one process holds it). An in-process run's stage is swept as soon as its process is
+# gone: that process holds the run's advisory lock for as long as it lives (PostgreSQL).
+ABANDONED = dt.timedelta(days=1)
 _JSON = json.JSONEncoder(separators=(",", ":"))
 
 
@@ -109,6 +113,67 @@ _COLUMNS = ", ".join(
 )  # fmt: skip
 
 
+def _lock_key(*parts: object) -> int:
+    """A signed 64-bit advisory-lock key for these values (a hash: the same on every server)."""
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _in_process_run() -> uuid.UUID:
+    """A new in-process run's id: a version-8 UUID (RFC 9562), so a sweep can tell the runs
+    whose process holds their lock (these) from Celery runs (version 4), which none does."""
+    value = uuid.uuid4().int & ~(0xF << 76) | (8 << 76)  # the version nibble set to 8
+    return uuid.UUID(int=value)
+
+
+@contextlib.contextmanager
+def _holding_run(run: uuid.UUID):
+    """Hold the run's advisory lock on this connection while the run lives (PostgreSQL).
+
+    A session lock outlives transactions and dies with the connection: if the process is
+    killed, the lock is free at once, and the next run's sweep removes the run's stage.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    key = _lock_key("features-run", str(run))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def features_sweep() -> int:
+    """Empty the stage of runs that died; return how many runs were swept.
+
+    An in-process run (version-8 id) is dead when no connection holds its advisory lock: taking
+    the lock for a moment proves it. A Celery run is dead when its stage is older than
+    ABANDONED. On SQLite, which has no advisory locks, only the age counts.
+    """
+    features_discard(older_than=ABANDONED)
+    if connection.vendor != "postgresql":
+        return 0
+    swept = 0
+    runs = StudentFeaturesStage.objects.values_list("run", flat=True).distinct()
+    for run in runs:
+        if run.version != 8:
+            continue
+        key = _lock_key("features-run", str(run))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            if not cursor.fetchone()[0]:
+                continue  # its process is alive and working
+            try:
+                features_discard(run=run)
+                swept += 1
+            finally:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    return swept
+
+
 def features_publish(*, as_of: dt.date, run: uuid.UUID) -> int:
     """Make the run's staged rows T's rows, all at once; return how many.
 
@@ -116,10 +181,27 @@ def features_publish(*, as_of: dt.date, run: uuid.UUID) -> int:
     loses that date's row), the run's staged rows take their place (a student deleted meanwhile
     is passed over), and the run's stage is emptied. Before it commits, readers see T's old
     rows; after, the new ones; never a mixture.
+    Publishing is serialised per date: on PostgreSQL the transaction first takes T's advisory
+    lock, so a second run publishing T waits for the first to commit, then replaces its rows
+    (without the lock it would insert next to them and fail on the primary key). If publishing
+    fails, the run's stage is emptied all the same.
     """
+    try:
+        return _publish(as_of, run)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            features_discard(run=run)
+        raise
+
+
+def _publish(as_of: dt.date, run: uuid.UUID) -> int:
     staged = StudentFeaturesStage._meta.db_table
     run_value = StudentFeaturesStage._meta.get_field("run").get_db_prep_value(run, connection)
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s)", [_lock_key("features-publish", as_of)]
+            )
         cursor.execute("DELETE FROM student_features WHERE feature_date = %s", [as_of])
         cursor.execute(
             f"INSERT INTO student_features ({_COLUMNS}) SELECT {_COLUMNS} FROM {staged} "
@@ -162,10 +244,18 @@ def features_compute(
     one chunk, Python computes and writes another. On SQLite, or inside the caller's transaction
     (whose rows other connections cannot see), chunks run one at a time in this thread. The
     Celery task analytics.tasks.compute_weekly_features runs the same chunks on workers.
-    Idempotent; a failure leaves every date's rows untouched and can simply be rerun.
+    Idempotent; a failure leaves every date's rows untouched and can simply be rerun. Two runs
+    of one date at once are safe: the second to publish waits for the first, then replaces its
+    rows. The run's stage is emptied whether it succeeds or fails; if the process is killed,
+    the next run sweeps it at once (`features_sweep`).
     """
-    features_discard(older_than=ABANDONED)
-    run = uuid.uuid4()
+    run = _in_process_run()
+    with _holding_run(run):
+        features_sweep()
+        return _compute_run(as_of, run, chunk_size, workers, progress)
+
+
+def _compute_run(as_of, run, chunk_size, workers, progress) -> int:
     ids = cohort_ids(as_of=as_of)
     days = selectors.school_days(first=features.school_year_start(as_of), last=as_of)
 
@@ -179,7 +269,7 @@ def features_compute(
             if progress:
                 progress(written, len(ids))
     except BaseException:
-        with contextlib.suppress(Exception):  # else the next run sweeps it (ABANDONED)
+        with contextlib.suppress(Exception):  # else the next run sweeps it (features_sweep)
             features_discard(run=run)
         raise
     return features_publish(as_of=as_of, run=run)

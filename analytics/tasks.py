@@ -8,11 +8,10 @@ from django.utils import timezone
 
 from analytics.selectors import cohort_ids, last_completed_week
 from analytics.services import (
-    ABANDONED,
     chunks,
     features_compute_chunk,
-    features_discard,
     features_publish,
+    features_sweep,
 )
 
 
@@ -27,8 +26,9 @@ def compute_features_chunk(as_of: str, student_ids: list[str], run: str) -> int:
 @shared_task
 def finish_features(written: list[int], as_of: str, run: str) -> int:
     """The chord's callback, once every chunk is staged: publish the run, T's rows replaced in
-    one transaction; the rows published. If a chunk fails, the callback never runs and T's rows
-    stay as they were (the run's stage is swept by a later run)."""
+    one transaction (serialised per date with any other run of T); the rows published. If
+    publishing fails, the run's stage is emptied. If a chunk fails, the callback never runs and
+    T's rows stay as they were (the run's stage is swept by a later run after ABANDONED)."""
     return features_publish(as_of=dt.date.fromisoformat(as_of), run=uuid.UUID(run))
 
 
@@ -40,7 +40,7 @@ def compute_weekly_features(self, as_of: str | None = None, chunk_size: int = 50
     when the last chunk is done. Default T: the Sunday ending the last completed week.
     """
     day = dt.date.fromisoformat(as_of) if as_of else last_completed_week(timezone.localdate())
-    features_discard(older_than=ABANDONED)
+    features_sweep()
     run = str(uuid.uuid4())
     parts = chunks(cohort_ids(as_of=day), chunk_size)
     work = group(compute_features_chunk.s(day.isoformat(), part, run) for part in parts)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from analytics import access_log, charts, dashboards, page_cache, support
 from analytics.forms import DashboardFilterForm, SchoolForm, SearchForm, TrendsForm
 from analytics.models import AccessPage
+from records.csv_format import spreadsheet_safe
 from students import interventions
 from students.access import dashboard_view, scope_key, sees_everyone, visible_students
 
@@ -40,7 +41,7 @@ QUERY_FIELDS = (
 
 def _context(request):
     """Everything the dashboard and its export share: the week, the filters, the rows."""
-    form = DashboardFilterForm(request.GET)
+    form = DashboardFilterForm(request.GET, user=request.user)
     query = form.to_query(request.session.get(SEARCH_KEY, ""), today=timezone.localdate())
     week = dashboards.scoring_week()
     students = visible_students(request.user)
@@ -66,7 +67,7 @@ def dashboard(request):
         return redirect(f"{reverse('dashboard')}{'?' + urlencode(kept) if kept else ''}")
 
     form, query, week, students, everyone, rows = _context(request)
-    query_string = urlencode({k: v for k, v in request.GET.items() if k in QUERY_FIELDS and v})
+    query_string = _query_string(form)
     context = {
         "search_form": SearchForm(initial={"search": query.search}),
         "query": query,
@@ -75,23 +76,41 @@ def dashboard(request):
     }
     if rows is not None:
         try:
-            number = int(request.GET.get("page", 1))
+            number = max(1, int(request.GET.get("page", 1)))
         except ValueError:
             number = 1
         scope = scope_key(request.user)
-
-        def data() -> str:
-            return render_to_string(
-                "analytics/_dashboard_data.html",
-                _data_context(form, query, week, students, everyone, rows, scope, number)
-                | {"query_string": query_string},
-            )
-
         # The rendered rows, counts, charts and filters: the same for every user of this scope
-        # until the data changes (analytics/page_cache.py).
-        parts = ("dashboard", scope, week.model.model_version, week.as_of, query_string)
-        context["data"] = page_cache.cached((*parts, query.cache_key(), number), data)
+        # until the data changes (analytics/page_cache.py). Keyed on validated values only: the
+        # filters as the form accepted them, and the page number as shown (a page past the end
+        # shows the last page, and is kept as that page), so junk query strings add no entries.
+        parts = (
+            "dashboard",
+            scope,
+            week.model.model_version,
+            week.as_of,
+            query_string,
+            query.cache_key(),
+        )
+        context["data"] = page_cache.lookup((*parts, number))
+        if context["data"] is None:
+            data = _data_context(form, query, week, students, everyone, rows, scope, number)
+            context["data"] = render_to_string(
+                "analytics/_dashboard_data.html", data | {"query_string": query_string}
+            )
+            page_cache.store((*parts, data["page"].number), context["data"])
     return render(request, "analytics/dashboard.html", context)
+
+
+def _query_string(form) -> str:
+    """The filters the form accepted, as a query string (rejected values are left out)."""
+    kept = {}
+    for name in QUERY_FIELDS:
+        value = form.cleaned_data.get(name)
+        if value is None or value == "" or value is False:
+            continue
+        kept[name] = "on" if value is True else str(value)
+    return urlencode(kept)
 
 
 def _data_context(form, query, week, students, everyone, rows, scope, number) -> dict:
@@ -184,7 +203,8 @@ EXPORT_HEADER = [
 
 @dashboard_view
 def dashboard_export(request):
-    """The dashboard's rows as CSV: every row the filters select, in the page's order."""
+    """The dashboard's rows as CSV: every row the filters select, in the page's order. Cells
+    that a spreadsheet would run as a formula are neutralised (records.csv_format)."""
     _form, query, week, _students, _everyone, rows = _context(request)
     writer = csv.writer(_Echo())
     # The record of access: the filters, and every student whose row went out. The rows are
@@ -221,20 +241,19 @@ def dashboard_export(request):
             s = p.student
             sent.append(s.pk)
             top = "; ".join(f["factor"] for f in (p.risk_factors or [])[:3] if isinstance(f, dict))
-            yield writer.writerow(
-                [
-                    s.district_id,
-                    s.last_name,
-                    s.first_name,
-                    s.school or "",
-                    "" if s.grade_level is None else s.grade_level,
-                    p.risk_category,
-                    f"{p.risk_score:.4f}" if p.risk_score is not None else "",
-                    f"{p.confidence:.3f}" if p.confidence is not None else "",
-                    p.as_of,
-                    top,
-                ]
-            )
+            row = [
+                s.district_id,
+                s.last_name,
+                s.first_name,
+                s.school or "",
+                "" if s.grade_level is None else s.grade_level,
+                p.risk_category,
+                f"{p.risk_score:.4f}" if p.risk_score is not None else "",
+                f"{p.confidence:.3f}" if p.confidence is not None else "",
+                p.as_of,
+                top,
+            ]
+            yield writer.writerow([spreadsheet_safe(v) for v in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     stamp = week.as_of.isoformat() if week.as_of else "none"
@@ -323,7 +342,7 @@ def my_students(request):
 
 
 def _school_scope(request):
-    form = SchoolForm(request.GET or None)
+    form = SchoolForm(request.GET or None, user=request.user)
     school = (form.cleaned_data.get("school") if form.is_valid() else None) or None
     plans = support.report_rows(visible_students(request.user), sees_everyone(request.user), school)
     return form, school, plans
@@ -404,29 +423,29 @@ def interventions_export(request):
         yield writer.writerow(INTERVENTIONS_HEADER)
         for p in support.export_rows(plans).iterator(chunk_size=2000):
             s = p.student
-            yield writer.writerow(
-                [
-                    s.district_id,
-                    s.last_name,
-                    s.first_name,
-                    s.school or "",
-                    "" if s.grade_level is None else s.grade_level,
-                    p.intervention_type.name,
-                    p.domain,
-                    p.tier,
-                    p.status,
-                    p.owner.username if p.owner else "",
-                    p.start_date,
-                    p.planned_end,
-                    p.ended_on or "",
-                    p.last_check_in or "",
-                    p.check_in_count,
-                    p.last_progress or "",
-                    "yes" if p.is_open and p.last_contact < due_before else "no",
-                    p.goal,
-                    p.outcome,
-                ]
-            )
+            row = [
+                s.district_id,
+                s.last_name,
+                s.first_name,
+                s.school or "",
+                "" if s.grade_level is None else s.grade_level,
+                p.intervention_type.name,
+                p.domain,
+                p.tier,
+                p.status,
+                p.owner.username if p.owner else "",
+                p.start_date,
+                p.planned_end,
+                p.ended_on or "",
+                p.last_check_in or "",
+                p.check_in_count,
+                p.last_progress or "",
+                "yes" if p.is_open and p.last_contact < due_before else "no",
+                p.goal,
+                p.outcome,
+            ]
+            # Names, goals and outcomes are typed by people: never a formula in a spreadsheet.
+            yield writer.writerow([spreadsheet_safe(v) for v in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()

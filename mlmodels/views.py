@@ -17,7 +17,7 @@ from mlmodels.forms import FeedbackForm
 from mlmodels.metrics import FEW_POSITIVES
 from mlmodels.models import FeedbackType, ModelMetadata, Prediction
 from mlmodels.training import GRADE_BANDS
-from students.access import dashboard_view, may_give_feedback, visible_students
+from students.access import dashboard_view, may_give_feedback, sees_everyone, visible_students
 from students.views import profile_context
 
 log = logging.getLogger(__name__)
@@ -87,14 +87,26 @@ FAIRNESS_ATTRIBUTES = (
     ("grade_band", "Grade band"),
 )
 RATIO_NAMES = ("flagged_rate", "false_positive_rate", "false_negative_rate", "precision")
+# FERPA small-cell practice: an aggregate of fewer students than this is not shown to anyone
+# but district administrators (a rate over 3 students all but names them).
+SMALL_CELL = 10
+_FAIRNESS_CELLS = ("base_rate", "flagged_rate", "false_positive_rate", "false_negative_rate",
+                   "precision")  # fmt: skip
+
+
+def _small(n) -> bool:
+    """Whether a cell counting `n` students is suppressed (an unknown size counts as small)."""
+    return not isinstance(n, int) or n < SMALL_CELL
 
 
 def _number(value):
     return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def _model_view(model: ModelMetadata) -> dict:
-    """A model's metrics, shaped for the template; any key may be missing (old or ABC models)."""
+def _model_view(model: ModelMetadata, *, suppress: bool = False) -> dict:
+    """A model's metrics, shaped for the template; any key may be missing (old or ABC models).
+    With `suppress`, calibration bins and fairness groups of fewer than SMALL_CELL students
+    show neither their size nor their rates."""
     metrics = model.performance_metrics if isinstance(model.performance_metrics, dict) else {}
     baseline = metrics.get("baseline") if isinstance(metrics.get("baseline"), dict) else {}
     rows = [
@@ -151,7 +163,8 @@ def _model_view(model: ModelMetadata) -> dict:
             points = [None] * len(grid)
             for b in bins:
                 i = min(range(len(grid)), key=lambda j: abs(grid[j] - b["predicted"]))
-                points[i] = _number(b.get("observed"))
+                small = suppress and _small(b.get("n"))
+                points[i] = None if small else _number(b.get("observed"))
             return points
 
         series = [("model", on_grid(own))]
@@ -175,7 +188,9 @@ def _model_view(model: ModelMetadata) -> dict:
                 {
                     "label": label,
                     "groups": [
-                        {
+                        _suppressed_group(g)
+                        if suppress and _small(g.get("n"))
+                        else {
                             **g,
                             "ratio_cells": [
                                 {
@@ -192,7 +207,9 @@ def _model_view(model: ModelMetadata) -> dict:
                 }
             )
     calibration_rows = [
-        {"predicted": b["predicted"], "observed": _number(b.get("observed")), "n": b.get("n")}
+        {"predicted": b["predicted"], "observed": None, "n": None, "suppressed": True}
+        if suppress and _small(b.get("n"))
+        else {"predicted": b["predicted"], "observed": _number(b.get("observed")), "n": b.get("n")}
         for b in own
     ]
     auc, rules_auc = _number(metrics.get("auc_roc")), _number(baseline.get("auc_roc"))
@@ -263,9 +280,27 @@ def _band_rows(by_band) -> list[dict]:
     return rows
 
 
+def _suppressed_group(group: dict) -> dict:
+    """A fairness group too small to show: its name only (and whether it was flagged)."""
+    return {
+        "group": group.get("group"),
+        "n": None,
+        "suppressed": True,
+        "flagged": group.get("flagged"),
+        "too_small": group.get("too_small"),
+        **dict.fromkeys(_FAIRNESS_CELLS),
+        "ratio_cells": [{"name": name, "value": None, "flagged": False} for name in RATIO_NAMES],
+    }
+
+
 @dashboard_view
 def model_performance(request):
-    """Each model version beside the ABC baseline; feedback counts by model and type."""
+    """Each model version beside the ABC baseline; feedback counts by model and type.
+
+    District administrators see every aggregate. Everyone else sees feedback only on the
+    students within their reach (students.access), and no cell of fewer than SMALL_CELL
+    students: its count shows as "fewer than 10" and its means are not shown."""
+    everyone = sees_everyone(request.user)
     window = request.GET.get("window", "30")
     if window not in FEEDBACK_WINDOWS:
         window = "30"
@@ -276,10 +311,14 @@ def model_performance(request):
             "-is_active", "-training_date"
         )
     )
-    counts = dashboards.feedback_counts(since)
+    counts = dashboards.feedback_counts(since, None if everyone else visible_students(request.user))
     labels = dict(FeedbackType.choices)
     for row in counts:
         row["type_label"] = labels.get(row["type"], row["type"] or "not given")
+        if not everyone and row["student_count"] < SMALL_CELL:
+            row.update(
+                suppressed=True, feedback_count=None, avg_predicted_risk=None, avg_confidence=None
+            )
     versions = sorted({r["model_version"] or "" for r in counts})
     feedback_chart = charts.stacked_bars(
         "feedback-counts",
@@ -290,7 +329,7 @@ def model_performance(request):
                 {
                     r["type"] or "none": r["feedback_count"]
                     for r in counts
-                    if (r["model_version"] or "") == v
+                    if (r["model_version"] or "") == v and r["feedback_count"] is not None
                 },
             )
             for v in versions
@@ -301,7 +340,8 @@ def model_performance(request):
         request,
         "mlmodels/performance.html",
         {
-            "models": [_model_view(m) for m in models],
+            "models": [_model_view(m, suppress=not everyone) for m in models],
+            "small_cell": SMALL_CELL,
             "counts": counts,
             "feedback_chart": feedback_chart,
             "window": window,

@@ -4,6 +4,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
@@ -28,9 +29,17 @@ def upload_view(model_admin, request):
     if not any(request.user.has_perms(_permissions_for(n)) for n in FILE_MODELS):
         raise PermissionDenied
     posted = request.method == "POST"
-    form = DistrictUploadForm(request.POST, request.FILES) if posted else DistrictUploadForm()
+    limit = settings.EDUPULSE_UPLOAD_MAX_BYTES
+    too_big = posted and int(request.META.get("CONTENT_LENGTH") or 0) > limit
+    if too_big:
+        # Refused before the body is read: nothing is spooled to disk.
+        form = DistrictUploadForm()
+    elif posted:
+        form = DistrictUploadForm(request.POST, request.FILES)
+    else:
+        form = DistrictUploadForm()
     rejected = None
-    if posted and form.is_valid():
+    if posted and not too_big and form.is_valid():
         for name, _ in form.uploaded():
             if not request.user.has_perms(_permissions_for(name)):
                 raise PermissionDenied
@@ -60,6 +69,7 @@ def upload_view(model_admin, request):
         "title": "Import district CSV files",
         "form": form,
         "rejected": rejected,
+        "too_big": too_big and f"{limit / 1e6:,.0f} MB",
         "preselected": request.GET.get("file", ""),
     }
     return TemplateResponse(request, "admin/records/importrun/upload.html", context)

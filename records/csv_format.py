@@ -7,6 +7,7 @@ district generator all use these declarations. No ORM here: this module only rea
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,23 +31,54 @@ def _typed(sql_type: str):
     return mark
 
 
-def text(max_length: int) -> Reader:
+# Characters no cell may hold: C0/C1 controls (NUL, ESC, BEL, ...), the Unicode line and
+# paragraph separators, and the bidirectional embedding, override and isolate controls (U+202E
+# turns "gpj.exe" into "exe.jpg" on screen). Multi-line text columns accept tab, LF and CR.
+_UNICODE_CONTROLS = "\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_FORBIDDEN_ONE_LINE = re.compile(f"[\x00-\x1f{_UNICODE_CONTROLS}]")
+_FORBIDDEN_MULTI_LINE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_UNICODE_CONTROLS}]")
+
+
+def _forbidden_reason(char: str) -> str:
+    if char in "\r\n\u2028\u2029":
+        return "holds a line break, which this column does not take"
+    if "\u202a" <= char <= "\u202e" or "\u2066" <= char <= "\u2069":
+        return f"holds the invisible text-direction control U+{ord(char):04X}"
+    return f"holds the control character U+{ord(char):04X}"
+
+
+def text(max_length: int, *, multiline: bool = False) -> Reader:
+    """Text of at most `max_length` characters, without control characters; line breaks and
+    tabs only where `multiline` (free-text notes)."""
+    forbidden = _FORBIDDEN_MULTI_LINE if multiline else _FORBIDDEN_ONE_LINE
+
     @_typed("text")
     def read(value: str) -> str:
         if len(value) > max_length:
             raise CellError(f"is {len(value)} characters long; at most {max_length} fit")
+        bad = forbidden.search(value)
+        if bad:
+            raise CellError(_forbidden_reason(bad.group()))
         return value
 
     return read
 
 
+# Numbers are ASCII decimal digits only: no digit grouping (5_0), no other scripts' digits,
+# no inf or nan. Whole numbers have at most nine digits; decimals may carry an exponent (the
+# export writes 1e-05 for a tiny value) but not one a 4-byte real cannot hold (1e-400).
+_INTEGER = re.compile(r"[+-]?[0-9]{1,9}")
+_REAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+_REAL_MAX_LENGTH = 32
+_REAL_SMALLEST = 1e-30
+
+
 def integer(low: int | None = None, high: int | None = None) -> Reader:
     @_typed("integer")
     def read(value: str) -> int:
-        stripped = value.strip()
-        if not (stripped.lstrip("+-").isdigit() and stripped.isascii()):
-            raise CellError("is not a whole number")
-        number = int(stripped)
+        if not _INTEGER.fullmatch(value):
+            raise CellError("is not a whole number (digits 0-9 and an optional sign)")
+        number = int(value)
         _check_range(number, low, high)
         return number
 
@@ -56,12 +88,15 @@ def integer(low: int | None = None, high: int | None = None) -> Reader:
 def real(low: float, high: float) -> Reader:
     @_typed("real")
     def read(value: str) -> float:
-        try:
-            number = float(value)
-        except ValueError:
-            raise CellError("is not a number") from None
+        if len(value) > _REAL_MAX_LENGTH or not _REAL.fullmatch(value):
+            raise CellError("is not a decimal number (digits 0-9, a sign and a point)")
+        number = float(value)
         if not math.isfinite(number):
-            raise CellError("is not a finite number")
+            raise CellError("is out of range")
+        # A 4-byte real (the schema's REAL) holds nothing nearer 0 than about 1e-38.
+        nonzero = any(c in "123456789" for c in value.lower().partition("e")[0])
+        if nonzero and abs(number) < _REAL_SMALLEST:
+            raise CellError("is too close to 0 to store; write 0")
         _check_range(number, low, high)
         return number
 
@@ -73,16 +108,39 @@ def _check_range(number: float, low: float | None, high: float | None) -> None:
         raise CellError(f"is out of range: must be between {low:g} and {high:g}")
 
 
+# The dates a district's records can hold: earlier or later ones are typing slips (0001-01-01,
+# 9999-12-31) that would break every age and every weekly window computed from them.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2099, 12, 31)
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 @_typed("date")
 def date(value: str) -> str:
-    """A YYYY-MM-DD date, returned as that text once checked (both databases take it as is)."""
-    # Only YYYY-MM-DD: fromisoformat alone also takes 20250901 and week dates.
-    if len(value) != 10 or value[4] != "-" or value[7] != "-":
+    """A YYYY-MM-DD date from 1900-01-01 to 2099-12-31, returned as that text once checked
+    (both databases take it as is)."""
+    # Only YYYY-MM-DD in ASCII digits: fromisoformat alone also takes 20250901 and week dates.
+    if not _DATE.fullmatch(value):
         raise CellError("is not a date in the form YYYY-MM-DD")
     try:
-        dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise CellError("is not a real calendar date") from None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise CellError(f"is out of range: dates run from {EARLIEST_DATE} to {LATEST_DATE}")
+    return value
+
+
+# A cell a spreadsheet may run as a formula starts with one of these (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """`value` as a cell of a CSV meant for people: text that a spreadsheet would run as a
+    formula gets a leading apostrophe, which spreadsheets show as text. Not for the interchange
+    files, which keep exact values (docs/data-formats.md)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return value
 
 
@@ -117,6 +175,9 @@ class Column:
     name: str
     read: Reader
     required: bool = False
+    # Personal data (names, birth date, contact): a problem report names the column and the
+    # reason but never repeats the value, on the terminal or the page.
+    personal: bool = False
 
     @property
     def sql_type(self) -> str:
@@ -164,16 +225,16 @@ STUDENTS = FileFormat(
     table="students",
     columns=(
         DISTRICT_ID,
-        Column("first_name", text(100), required=True),
-        Column("last_name", text(100), required=True),
+        Column("first_name", text(100), required=True, personal=True),
+        Column("last_name", text(100), required=True, personal=True),
         Column("grade_level", integer(0, 12)),
-        Column("date_of_birth", date, required=True),
+        Column("date_of_birth", date, required=True, personal=True),
         Column("gender", text(10)),
         Column("ethnicity", text(100)),
         Column("socioeconomic_status", text(50)),
         Column("gpa", real(0, 4.0)),
         Column("attendance_rate", real(0, 1.0)),
-        Column("parent_contact", text(200)),
+        Column("parent_contact", text(200), personal=True),
         Column("enrollment_date", date),
         Column("school", text(100)),
     ),
@@ -238,7 +299,7 @@ DISCIPLINE = FileFormat(
         Column("incident_date", date, required=True),
         Column("severity_level", integer(1, 5)),
         Column("incident_type", text(100)),
-        Column("description", text(100_000)),
+        Column("description", text(100_000, multiline=True)),
         Column("resolution", text(200)),
     ),
     key=("district_id", "incident_date", "incident_type"),
@@ -253,7 +314,7 @@ OUTCOMES = FileFormat(
         DISTRICT_ID,
         Column("outcome_type", choice(OutcomeType.values), required=True),
         Column("outcome_date", date, required=True),
-        Column("notes", text(100_000)),
+        Column("notes", text(100_000, multiline=True)),
     ),
     key=("district_id", "outcome_type", "outcome_date"),
     conflict="(student_id, outcome_type, outcome_date)",

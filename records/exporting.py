@@ -2,7 +2,9 @@
 
 Every file has every column of the format, in the format's order, and its rows in natural-key
 order, so an export is a deterministic function of the data: export, import into an empty
-database, export again, and the files are identical.
+database, export again, and the files are identical. For that round trip the cells keep their
+exact values, even those a spreadsheet would run as a formula (=, +, -, @): `formula_cells`
+counts them so that export_csv can warn.
 """
 
 import csv
@@ -11,7 +13,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
-from records.csv_format import FORMATS, FileFormat
+from records.csv_format import FORMATS, FORMULA_STARTS, FileFormat
 
 Progress = Callable[[str, int], None]  # (file name, rows written so far)
 
@@ -87,3 +89,37 @@ def _write_rows(cursor, fmt: FileFormat, out, progress: Progress | None) -> int:
         if progress:
             progress(fmt.filename, rows)
     return rows
+
+
+def formula_cells() -> dict[str, int]:
+    """Per file, how many text cells an export writes that start like a spreadsheet formula.
+
+    One query per file; `substr` reads the first character on both databases.
+    """
+    starts = ", ".join(["%s"] * len(FORMULA_STARTS))
+    found = {}
+    with connection.cursor() as cursor:
+        for fmt in FORMATS:
+            columns = [
+                "s.district_id" if c.name == "district_id" else f"r.{c.name}"
+                for c in fmt.columns
+                if c.sql_type == "text"
+            ]
+            if not fmt.names_student:
+                columns = [c.replace("r.", "s.", 1) for c in columns]
+            source = (
+                f"{fmt.table} r JOIN students s ON s.id = r.student_id"
+                if fmt.names_student
+                else "students s"
+            )
+            cells = " + ".join(
+                f"CASE WHEN substr({c}, 1, 1) IN ({starts}) THEN 1 ELSE 0 END" for c in columns
+            )
+            cursor.execute(
+                f"SELECT COALESCE(SUM({cells}), 0) FROM {source}",
+                list(FORMULA_STARTS) * len(columns),
+            )
+            count = int(cursor.fetchone()[0])
+            if count:
+                found[fmt.filename] = count
+    return found

@@ -27,6 +27,13 @@ PROGRESS_EVERY = 50_000
 
 # Bytes that are not UTF-8 are decoded to lone surrogates (errors="surrogateescape").
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
+# Characters a report shows as \\uXXXX escapes rather than prints: controls and direction marks.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# The longest line read (in characters): a row of every column at its longest fits; a longer
+# line is refused before it is read whole (a 150 MB line would otherwise sit in memory).
+MAX_LINE_CHARS = 1 << 20
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+SHOWN_CHARS = 80  # of a value in a problem report
 
 Progress = Callable[[str, int, int], None]  # (file name, bytes read, file size)
 
@@ -39,12 +46,39 @@ class Problem:
     value: str
     reason: str
 
+    def __post_init__(self) -> None:
+        # Report text is printed and put on pages: no undecodable bytes, no control characters.
+        object.__setattr__(self, "column", _shown(self.column))
+        object.__setattr__(self, "value", _shown(self.value))
+
     def __str__(self) -> str:
         where = self.file if self.line == 0 else f"{self.file}, line {self.line}"
         if self.column:
             where += f", column {self.column}"
         value = f" value {self.value!r}" if self.value else ""
         return f"{where}:{value} {self.reason}"
+
+
+def _shown(text: str) -> str:
+    """`text` safe to print: bytes that were not UTF-8 as Latin-1, controls as escapes, and
+    at most SHOWN_CHARS characters (a 100,000-character cell is not repeated whole)."""
+    if _NOT_UTF8.search(text):
+        text = text.encode("utf-8", "surrogateescape").decode("latin-1")
+    if len(text) > SHOWN_CHARS:
+        text = text[: SHOWN_CHARS - 1] + "…"
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class _LineTooLong(Exception):
+    pass
+
+
+def _bounded_lines(text) -> Iterator[str]:
+    """The lines of `text`, raising _LineTooLong instead of reading a line past MAX_LINE_CHARS."""
+    while line := text.readline(MAX_LINE_CHARS + 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise _LineTooLong
+        yield line
 
 
 class ImportRejected(Exception):
@@ -231,6 +265,10 @@ def _stage_file(
     size = path.stat().st_size
     counts = FileCounts()
     with path.open("rb") as raw:
+        if raw.read(2) in _UTF16_BOMS:
+            problems.add(Problem(name, 1, "", "", "is UTF-16 text, not UTF-8: save it as UTF-8"))
+            return counts
+        raw.seek(0)
         counting = _CountingBinary(raw)
         text = io.TextIOWrapper(
             io.BufferedReader(counting, 1 << 20),
@@ -238,11 +276,14 @@ def _stage_file(
             errors="surrogateescape",
             newline="",
         )
-        reader = csv.reader(text, strict=True)
+        reader = csv.reader(_bounded_lines(text), strict=True)
         try:
             header = next(reader, None)
         except csv.Error as exc:
             problems.add(Problem(name, 1, "", "", f"the header row is not valid CSV ({exc})"))
+            return counts
+        except _LineTooLong:
+            problems.add(Problem(name, 1, "", "", _line_too_long()))
             return counts
         plan = _header_plan(fmt, name, header, problems)
         if plan is None:
@@ -290,6 +331,8 @@ def _stage_file(
                 problems.add(
                     Problem(name, reader.line_num or line + 1, "", "", _csv_error_reason(exc))
                 )
+            except _LineTooLong:
+                problems.add(Problem(name, reader.line_num + 1, "", "", _line_too_long()))
             finally:
                 counts.rows = seen
 
@@ -297,6 +340,10 @@ def _stage_file(
         if progress:
             progress(name, size, size)
     return counts
+
+
+def _line_too_long() -> str:
+    return f"the line is longer than {MAX_LINE_CHARS:,} characters: not a file of the format"
 
 
 def _csv_error_reason(exc: csv.Error) -> str:
@@ -311,6 +358,9 @@ def _header_plan(fmt: FileFormat, name: str, header: list[str] | None, problems:
         problems.add(Problem(name, 1, "", "", "is empty: the first line must be the header"))
         return None
     before = problems.total
+    if any(_NOT_UTF8.search(h) or "\x00" in h for h in header):
+        problems.add(Problem(name, 1, "", "", "the header is not UTF-8 text: save it as UTF-8"))
+        return None
     header = [h.strip() for h in header]
     seen: set[str] = set()
     plan = []
@@ -444,7 +494,7 @@ class _RowChecker:
                         name,
                         line,
                         column.name,
-                        cell.encode("utf-8", "surrogateescape").decode("latin-1"),
+                        "" if column.personal else cell,
                         "is not UTF-8 text (save the file as UTF-8)",
                     )
                 )
@@ -461,7 +511,8 @@ class _RowChecker:
             try:
                 values.append(column.read(cell))
             except CellError as exc:
-                problems.add(Problem(name, line, column.name, cell, str(exc)))
+                shown = "" if column.personal else cell
+                problems.add(Problem(name, line, column.name, shown, str(exc)))
                 ok = False
                 values.append(None)  # keep positions: values[0] stays the district_id
         if name == STUDENTS.filename:

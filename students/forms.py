@@ -3,7 +3,7 @@ student's support (interventions, check-ins, case notes) and the user's profile.
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from students.models import (
     CLOSED_STATUSES,
@@ -20,10 +20,12 @@ from students.models import (
 from students.roles import ASSIGNED_ROLES
 
 
-def school_choices() -> list[tuple[str, str]]:
-    """The schools that have students (a DISTINCT served by idx_students_school_grade)."""
+def school_choices(students: QuerySet[Student] | None = None) -> list[tuple[str, str]]:
+    """The schools that have students, of `students` only when given (a user's scope, from
+    students.access.visible_students). A DISTINCT served by idx_students_school_grade."""
     schools = (
-        Student.objects.exclude(school__isnull=True)
+        (Student.objects.all() if students is None else students)
+        .exclude(school__isnull=True)
         .order_by("school")
         .values_list("school", flat=True)
         .distinct()

@@ -32,11 +32,15 @@ _DATA_ENTRY = {
     "mlmodels.trainingfeedback": _VIEW,
 }
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    # Administrators also keep the district's intervention catalogue.
+    # Administrators also keep the district's intervention catalogue, and unlock sign-ins locked
+    # after repeated failures (django-axes: deleting the locked user name's or address's access
+    # attempts unlocks it).
     DISTRICT_ADMIN: {
         **_DATA_ENTRY,
         "students.assignment": _EDIT,
         "students.interventiontype": _EDIT,
+        "axes.accessattempt": ("view", "delete"),
+        "axes.accessfailurelog": _VIEW,
     },
     # Counselors and educators work in the dashboards, not in the admin: no model permissions.
     COUNSELOR: {},

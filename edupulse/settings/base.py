@@ -1,8 +1,10 @@
 """Settings shared by every environment. Each value is read from the environment."""
 
+import datetime as dt
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -26,6 +28,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "simple_history",
     "rangefilter",
+    "axes",
     "students",
     "records",
     "analytics",
@@ -34,6 +37,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "students.middleware.CspNonceMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -42,10 +47,16 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Signs out a session idle longer than SESSION_IDLE_TIMEOUT; pages with student data are
+    # never stored by browsers or proxies (Cache-Control: no-store).
+    "students.middleware.SessionIdleTimeoutMiddleware",
+    "students.middleware.NoStoreMiddleware",
     # Records who made each change for the audit trail (django-simple-history).
     "simple_history.middleware.HistoryRequestMiddleware",
     # Writes the record of access a request noted (analytics/access_log.py), in bulk.
     "analytics.access_log.AccessLogMiddleware",
+    # Sign-in lockout (django-axes): last, as its documentation asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "edupulse.urls"
@@ -101,8 +112,59 @@ AUTH_PASSWORD_VALIDATORS = [
 # Every page needs a login (LoginRequiredMiddleware): the site's own login page, then the risk
 # dashboard. The admin keeps its own login form, which signs in to the same session.
 LOGIN_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    # Refuses a sign-in while its user name or address is locked out, on both login pages.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout after repeated failed sign-ins (django-axes, README "Sign-in lockout"): a user name
+# that failed AXES_FAILURE_LIMIT times is locked, from every address, and so is an address that
+# failed that often, for whichever user names. Districts whose staff all reach EduPulse from
+# one address (a school's NAT) can lock by user name alone: EDUPULSE_LOCKOUT_BY_ADDRESS=false.
+AXES_FAILURE_LIMIT = env.int("EDUPULSE_LOCKOUT_FAILURES", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("EDUPULSE_LOCKOUT_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = (
+    ["username", "ip_address"]
+    if env.bool("EDUPULSE_LOCKOUT_BY_ADDRESS", default=True)
+    else ["username"]
+)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The client's address: REMOTE_ADDR, or behind a TLS proxy (production) the address that proxy
+# appended to X-Forwarded-For (students.middleware.client_ip).
+AXES_CLIENT_IP_CALLABLE = "students.middleware.client_ip"
+EDUPULSE_PROXY_COUNT = env.int("EDUPULSE_PROXY_COUNT", default=0)
+# Failed sign-ins name the user tried, never the password.
+AXES_SENSITIVE_PARAMETERS = ["password"]
+
+# --- Sessions: shared classroom computers ----------------------------------------------------
+# A session ends when the browser closes, and after SESSION_IDLE_TIMEOUT seconds without a
+# request (students.middleware.SessionIdleTimeoutMiddleware). SESSION_COOKIE_AGE bounds a
+# session that is kept busy.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30) * 60
+SESSION_COOKIE_AGE = env.int("SESSION_MAX_HOURS", default=12) * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Content Security Policy (Django's own, django.middleware.csp) ---------------------------
+# Everything comes from this site, and nothing inline: our templates load app.css and carry no
+# <script>, <style> or style="" (tests/web/test_browser.py fails on any CSP violation). The one
+# exception is the admin's date-range filter (django-admin-rangefilter), whose <style> and
+# <script> carry the request's nonce; the nonce is in the header only on pages that use it.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+X_FRAME_OPTIONS = "DENY"
 
 # --- I18N / time -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -131,6 +193,10 @@ def session_engine(caches: dict) -> str:
 
 
 SESSION_ENGINE = session_engine(CACHES)
+
+# --- Uploads ---------------------------------------------------------------------------------
+# The most the admin's CSV upload accepts in one request; import_csv takes files of any size.
+EDUPULSE_UPLOAD_MAX_BYTES = env.int("EDUPULSE_UPLOAD_MAX_MB", default=200) * 1_000_000
 
 # --- Celery ----------------------------------------------------------------------------------
 # No broker configured (the embedded default): tasks run in-process, so a trial needs no Redis.

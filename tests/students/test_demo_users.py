@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from students.access import visible_students
 from students.models import Assignment
@@ -22,7 +23,9 @@ def test_it_creates_every_demo_login_with_a_working_password(students):
     logins = {login.username: login for login in demo_logins_reset()}
     assert set(logins) == {"admin", "counselor", "educator", "staff"}
     for login in logins.values():
-        assert authenticate(username=login.username, password=login.password) is not None
+        # A request, as on the login page: the lockout backend (django-axes) needs its address.
+        request = RequestFactory().post("/accounts/login/")
+        assert authenticate(request, username=login.username, password=login.password)
 
 
 def test_the_counselor_has_the_biggest_school_and_the_educator_thirty_students(students):

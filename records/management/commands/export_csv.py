@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from records.exporting import district_export
+from records.exporting import district_export, formula_cells
 
 
 class Command(BaseCommand):
@@ -30,3 +30,13 @@ class Command(BaseCommand):
             bar.close()
         for name, rows in written.items():
             self.stdout.write(f"{folder / name}: {rows} rows")
+        # The interchange files keep exact values (a re-import must give back the same data),
+        # so a cell a spreadsheet would run as a formula is written as it is: say so.
+        for name, cells in formula_cells().items():
+            self.stderr.write(
+                self.style.WARNING(
+                    f"Warning: {folder / name} has {cells} cell(s) starting with =, +, -, @, tab "
+                    "or carriage return, kept exact for re-import. A spreadsheet may run them as "
+                    "formulas: do not open this file in one (docs/data-formats.md)."
+                )
+            )
