@@ -18,6 +18,7 @@ from scipy.stats import kendalltau
 from mlmodels import baseline, labels
 from mlmodels.dataset import district_hash
 from mlmodels.metrics import auc, evaluate, rounded
+from mlmodels.scoring import stored_scores
 from mlmodels.training import TrainingError, by_grade_band, fit, in_tuning_half, labelled
 
 REPORTED = (
@@ -35,7 +36,7 @@ REPORTED = (
 def ordering(raw: np.ndarray, risk: np.ndarray) -> dict:
     """Whether the calibrated (stored) scores keep the raw model's order: Kendall's tau between
     them, and the share of distinct stored scores."""
-    stored = np.round(np.asarray(risk, dtype=float), 6).astype(np.float32)  # as scoring stores
+    stored = stored_scores(risk)
     tau = kendalltau(raw, stored).statistic if len(raw) > 1 else None
     return {
         "kendall_tau": None if tau is None or tau != tau else float(tau),

@@ -100,7 +100,7 @@ def test_the_stored_scores_keep_the_raw_models_order(district):
     out = io.StringIO()
     call_command(
         "backtest", "--train-years", "2023-2024", "--test-year", "2024-2025", "--json",
-        stdout=out, stderr=io.StringIO(),
+        "--truth", str(district / "truth" / "true_risk.csv"), stdout=out, stderr=io.StringIO(),
     )  # fmt: skip
     report = json.loads(out.getvalue())
     order = report["ordering"]
