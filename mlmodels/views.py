@@ -73,7 +73,7 @@ METRIC_ROWS = [
     ("brier_score", "Brier score", "lower is better"),
     ("ece", "Expected calibration error", "lower is better"),
     ("validation_loss", "Validation loss", "lower is better"),
-    ("positives", "Positives (students with the outcome)", "fewer than 30: read with care"),
+    ("positives", "Positives (validation rows with the outcome)", ""),
     ("threshold", "Flagging threshold", ""),
     ("horizon_days", "Horizon (days)", ""),
     ("training_samples", "Training rows", ""),
