@@ -643,7 +643,7 @@ class _Population:
         for i in late:
             self.joined[i] = cal.days[enroll_day[i]].isoformat()
         members = np.flatnonzero(self.active)
-        return _Year(rng, self, members, enroll_day[members], mid_year_of(members, late), cal)
+        return _Year(rng, self, members, enroll_day[members], np.isin(members, late), cal)
 
     def after(self, year: "_Year", through: dt.date | None, *, last: bool) -> None:
         """The summer: leavers and graduates go; the others move up a grade unless retained.
@@ -696,10 +696,6 @@ class _Population:
         )
         writers.write("students", frame[keep])
         return int(keep.sum())
-
-
-def mid_year_of(members: np.ndarray, late: np.ndarray) -> np.ndarray:
-    return np.isin(members, late)
 
 
 class _Year:
