@@ -23,14 +23,29 @@ DEFAULT_RISK_BY_FLAGS = (0.04, 0.12, 0.30, 0.55)
 SEVERITIES = [f"incidents_90d_severity_{level}" for level in range(1, 6)]
 
 
+def thresholds() -> dict:
+    """The district's cut-offs of the three indicators, for rules and for pages that explain them:
+    attendance below `attendance_below` (a rate 0-1); `incidents_at_least` incidents in 90 days or
+    any of severity `severity_at_least` or more; a GPA below `gpa_below` or any failing course."""
+    return {
+        "attendance_below": 0.90,
+        "incidents_at_least": 2,
+        "severity_at_least": 3,
+        "gpa_below": 2.0,
+    }
+
+
 def indicators(rows: pd.DataFrame) -> pd.DataFrame:
     """Three booleans per row: attendance, behavior, course (a missing value is not a flag)."""
+    cut = thresholds()
     incidents = rows[SEVERITIES].fillna(0)
+    serious = SEVERITIES[cut["severity_at_least"] - 1 :]
     return pd.DataFrame(
         {
-            "attendance": rows["attendance_rate_ytd"] < 0.90,
-            "behavior": (incidents.sum(axis=1) >= 2) | (incidents[SEVERITIES[2:]].sum(axis=1) > 0),
-            "course": (rows["courses_failing"] >= 1) | (rows["gpa_current"] < 2.0),
+            "attendance": rows["attendance_rate_ytd"] < cut["attendance_below"],
+            "behavior": (incidents.sum(axis=1) >= cut["incidents_at_least"])
+            | (incidents[serious].sum(axis=1) > 0),
+            "course": (rows["courses_failing"] >= 1) | (rows["gpa_current"] < cut["gpa_below"]),
         },
         index=rows.index,
     )
