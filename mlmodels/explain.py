@@ -122,6 +122,39 @@ FACTORS: dict[str, tuple[Callable[[float], str], str]] = {
 }
 
 
+# feature: what a person reads where the feature is named (a chip, a filter, a legend).
+LABELS: dict[str, str] = {
+    "attendance_rate_ytd": "Attendance this school year",
+    "attendance_rate_30d": "Attendance, last 30 days",
+    "absences_30d": "Days absent, last 30 days",
+    "excused_absences_30d": "Excused absences, last 30 days",
+    "tardies_30d": "Days late, last 30 days",
+    "longest_absence_streak": "Longest run of absences",
+    "gpa_current": "GPA this school year",
+    "gpa_change_6w": "GPA change, last 6 weeks",
+    "gpa_change_ytd": "GPA change this school year",
+    "courses_failing": "Courses failing",
+    "lowest_course_average": "Lowest course average",
+    "missing_assignments_30d": "Missing assignments, last 30 days",
+    "incidents_ytd": "Discipline incidents this school year",
+    **{
+        f"incidents_90d_severity_{level}": f"Severity-{level} incidents, last 90 days"
+        for level in range(1, 6)
+    },
+    "days_since_last_incident": "Recent discipline incident",
+    "overage_years": "Older than usual for the grade",
+    "mid_year_entry": "Joined during the school year",
+    "grade_level": "Grade level",
+    "weeks_of_data": "Weeks of records",
+    "data_quality": "Completeness of records",
+}
+
+
+def label(name: str) -> str:
+    """The words for a feature's code name (a name without words is shown plainly, not raw)."""
+    return LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
 def _at_least(limit: float) -> Callable[[np.ndarray], np.ndarray]:
     return lambda v: v >= limit
 
@@ -184,6 +217,7 @@ def factor(name: str, value: float | None, weight: float) -> dict:
         value = round(float(value), 4)
     return {
         "factor": name,
+        "label": label(name),
         "weight": round(float(weight), 4),
         "value": value,
         "description": description,
