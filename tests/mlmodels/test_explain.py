@@ -39,6 +39,7 @@ def test_factors_are_the_features_pushing_risk_up_strongest_first():
                                               pytest.approx(0.1667, abs=1e-4)]  # fmt: skip
     assert factors[0] == {
         "factor": "absences_30d",
+        "label": "Days absent, last 30 days",
         "weight": 0.5,
         "value": 9.0,
         "description": "Missed 9 school days in the last 30 days",
