@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from rangefilter.filters import DateRangeFilterBuilder
 
-from analytics.models import AccessEntry, StudentFeaturesRow
+from analytics.models import AccessEntry, DistrictSettings, StudentFeaturesRow
 from students.access import sees_everyone
 from students.admin_base import EstimatedCountPaginator, ReadOnlyAdminMixin, StudentColumnsMixin
 
@@ -90,3 +90,30 @@ class AccessEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 STUDENT_LOOKUP = "students__student__id__exact"
+
+
+@admin.register(DistrictSettings)
+class DistrictSettingsAdmin(admin.ModelAdmin):
+    """The district's rules, one row (docs/district-settings.md): add it once, then change it."""
+
+    fieldsets = (
+        ("School year", {"fields": ("school_year_start_month", "school_year_start_day")}),
+        ("Grading scale", {"fields": ("pass_mark", "grade_bands")}),
+        (
+            "Early-warning indicators",
+            {
+                "fields": (
+                    "chronic_absence_share",
+                    "abc_incidents_at_least",
+                    "abc_severity_at_least",
+                    "abc_gpa_below",
+                )
+            },
+        ),
+    )
+
+    def has_add_permission(self, request) -> bool:
+        return super().has_add_permission(request) and not DistrictSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

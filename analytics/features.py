@@ -13,7 +13,8 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from django.conf import settings
+
+from analytics import district_settings
 
 WEEKS = 4  # weekly values in the document's attendance / academic / behavioral lists
 WINDOW_30 = 30
@@ -21,7 +22,6 @@ WINDOW_90 = 90
 LOOKBACK_INCIDENTS = 365  # how far back days_since_last_incident looks
 MID_YEAR_GRACE = 14  # enrolling later than this many days after the year starts is mid-year
 GPA_BASELINE_DAYS = 28  # gpa_change_ytd compares with the GPA at the end of the year's 4th week
-FAILING = 60.0  # a course average below this is failing
 # Grades are summed in SQL as whole hundred-thousandths: integer sums are exact and the same on
 # every database (grade_value is a 4-byte REAL on PostgreSQL: about 7 significant digits).
 GRADE_UNITS = 100_000
@@ -55,10 +55,10 @@ FEATURE_NAMES = (
 
 
 def school_year_start(as_of: dt.date, month: int | None = None, day: int | None = None) -> dt.date:
-    """The first day of the school year that contains `as_of`: the district setting
-    EDUPULSE_SCHOOL_YEAR_START (month, day; default August 1)."""
+    """The first day of the school year that contains `as_of`: the district's setting
+    (analytics.district_settings; default August 1) unless a month and day are given."""
     if month is None or day is None:
-        month, day = settings.EDUPULSE_SCHOOL_YEAR_START
+        month, day = district_settings.current().school_year_start
     start = dt.date(as_of.year, month, day)
     return start if as_of >= start else dt.date(as_of.year - 1, month, day)
 
@@ -80,7 +80,7 @@ def school_year_bounds(label: str) -> tuple[dt.date, dt.date]:
     first, _, second = label.partition("-")
     if not (first.isdigit() and second.isdigit() and int(second) == int(first) + 1):
         raise ValueError(f"{label!r} is not a school year in the form YYYY-YYYY (e.g. 2025-2026)")
-    month, day = settings.EDUPULSE_SCHOOL_YEAR_START
+    month, day = district_settings.current().school_year_start
     start = dt.date(int(first), month, day)
     return start, school_year_end(start)
 
@@ -291,7 +291,8 @@ def compute(windows: Windows, records: Records) -> pd.DataFrame:
     out["longest_absence_streak"] = _longest_streak(attendance["missed_days"], records.school_days)
     weekly_attendance = [_rate(attendance, f"w{k}") for k in weeks]
 
-    gpa, averages, zeros = _grades(records.grades, ids, windows)
+    district = district_settings.current()
+    gpa, averages, zeros = _grades(records.grades, ids, windows, district)
     out["gpa_current"] = gpa["w4"]
     out["gpa_change_6w"] = gpa["w4"] - gpa["6w"]
     out["gpa_change_ytd"] = (
@@ -299,7 +300,7 @@ def compute(windows: Windows, records: Records) -> pd.DataFrame:
     )
     has_grades = averages.groupby(level=0).size().reindex(index)
     out["courses_failing"] = (
-        (averages < FAILING).groupby(level=0).sum().reindex(index).where(has_grades > 0)
+        (averages < district.pass_mark).groupby(level=0).sum().reindex(index).where(has_grades > 0)
     )
     out["lowest_course_average"] = averages.groupby(level=0).min().reindex(index)
     out["missing_assignments_30d"] = zeros.where(has_grades.notna())
@@ -420,17 +421,7 @@ def _longest_streak(missed_days: pd.Series, school_days: list[dt.date]) -> pd.Se
     return runs.reindex(missed_days.index, fill_value=0).astype(float)
 
 
-def _points(average: pd.Series) -> pd.Series:
-    """Course average (0-100) to grade points: A 4, B 3, C 2, D 1, F 0."""
-    return pd.Series(
-        np.select(
-            [average >= 90, average >= 80, average >= 70, average >= 60], [4.0, 3.0, 2.0, 1.0], 0.0
-        ),
-        index=average.index,
-    )
-
-
-def _grades(grades: pd.DataFrame, ids: pd.Index, windows: Windows):
+def _grades(grades: pd.DataFrame, ids: pd.Index, windows: Windows, district):
     """(GPA per student as of each of `windows.gpa_cutoffs`, one column each; the course averages
     as of T, indexed by student position; the grades of 0 in the last 30 days per student)."""
     positions = ids.get_indexer(grades["student_id"])
@@ -443,7 +434,7 @@ def _grades(grades: pd.DataFrame, ids: pd.Index, windows: Windows):
         # One division of two exact integers: the exact mean, rounded once, so that grades
         # averaging exactly 80 make a B (summing floats could give 79.99999999999999).
         course_averages = graded[f"value_{key}"] / (graded[f"graded_{key}"] * GRADE_UNITS)
-        gpa[key] = _points(course_averages).groupby(level=0).mean().reindex(index)
+        gpa[key] = district.points(course_averages).groupby(level=0).mean().reindex(index)
         if key == f"w{WEEKS}":
             averages = course_averages
     zeros = grades["zeros_30d"].groupby(level=0).sum().reindex(index, fill_value=0).astype(float)
@@ -451,10 +442,13 @@ def _grades(grades: pd.DataFrame, ids: pd.Index, windows: Windows):
 
 
 def _overage(students: pd.DataFrame, year_start: pd.Timestamp) -> pd.Series:
-    """Years older than expected for the grade on the first day of the school year (K at 5)."""
+    """Years older than expected for the grade on the first day of the school year (K at 5);
+    only in grades K-12 (missing for other learners: adults, pre-kindergarten)."""
     born = pd.to_datetime(students["date_of_birth"])
     age = (year_start - born).dt.days / 365.25
-    return (age - (students["grade_level"].astype(float) + 5)).round(2)
+    grade = students["grade_level"].astype(float)
+    k12 = grade.between(min(district_settings.K12_GRADES), max(district_settings.K12_GRADES))
+    return (age - (grade + 5)).round(2).where(k12)
 
 
 def _data_quality(recorded, school_days, enrolled, year_start) -> pd.Series:

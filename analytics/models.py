@@ -1,10 +1,14 @@
 """Weekly feature vectors: what the risk model and the dashboards read; the record of access."""
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Now
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from students.db import RealField, range_check
@@ -193,3 +197,100 @@ class AccessedStudent(models.Model):
 
     def __str__(self) -> str:
         return f"student {self.student_id}"
+
+
+def default_year_start_month() -> int:
+    return settings.EDUPULSE_SCHOOL_YEAR_START[0]
+
+
+def default_year_start_day() -> int:
+    return settings.EDUPULSE_SCHOOL_YEAR_START[1]
+
+
+def default_grade_bands() -> list[dict]:
+    """US letter grades on a 0-100 scale: the documented default grading scale."""
+    return [
+        {"letter": "A", "min": 90, "points": 4.0},
+        {"letter": "B", "min": 80, "points": 3.0},
+        {"letter": "C", "min": 70, "points": 2.0},
+        {"letter": "D", "min": 60, "points": 1.0},
+    ]
+
+
+class DistrictSettings(models.Model):
+    """The district's rules in one place (docs/district-settings.md): the school year, the
+    grading scale, chronic absence and the ABC indicators. One row; without it the documented
+    defaults apply (`analytics.district_settings.current`). Features, the ABC rules, explanations
+    and the generator read them through that function."""
+
+    school_year_start_month = models.PositiveSmallIntegerField(
+        default=default_year_start_month,
+        help_text="The month the school year starts (1-12); default 8 (August).",
+    )
+    school_year_start_day = models.PositiveSmallIntegerField(
+        default=default_year_start_day,
+        help_text="The day of that month the school year starts; default 1.",
+    )
+    pass_mark = models.FloatField(
+        default=60.0, help_text="A course average below this fails the course (default 60)."
+    )
+    grade_bands = models.JSONField(
+        default=default_grade_bands,
+        help_text=(
+            'Letter bands, highest first: [{"letter": "A", "min": 90, "points": 4.0}, ...]. '
+            "A course average at or above a band's minimum earns its GPA points; below the last "
+            "band earns 0. The last band's minimum is normally the pass mark."
+        ),
+    )
+    chronic_absence_share = models.FloatField(
+        default=0.10,
+        help_text=(
+            "A student missing at least this share of school days this year is chronically "
+            "absent (default 0.10: 10%); this is also the ABC attendance indicator."
+        ),
+    )
+    abc_incidents_at_least = models.PositiveSmallIntegerField(
+        default=2, help_text="ABC behavior indicator: this many incidents in 90 days (default 2)."
+    )
+    abc_severity_at_least = models.PositiveSmallIntegerField(
+        default=3,
+        help_text="ABC behavior indicator: or any incident of this severity or more (1-5; 3).",
+    )
+    abc_gpa_below = models.FloatField(
+        default=2.0, help_text="ABC course indicator: a GPA below this, or a failing course (2.0)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "district_settings"
+        verbose_name = "district settings"
+        verbose_name_plural = "district settings"
+
+    def __str__(self) -> str:
+        return "District settings"
+
+    def clean(self) -> None:
+        from analytics.district_settings import grading_errors
+
+        errors = {}
+        try:
+            dt.date(2001, self.school_year_start_month, self.school_year_start_day)
+        except (TypeError, ValueError):
+            errors["school_year_start_day"] = "Not a day of that month (29 February is refused)."
+        problems = grading_errors(self.grade_bands)
+        if problems:
+            errors["grade_bands"] = problems
+        if not 0 < (self.chronic_absence_share or 0) < 1:
+            errors["chronic_absence_share"] = "A share between 0 and 1, e.g. 0.10."
+        if not 1 <= (self.abc_severity_at_least or 0) <= 5:
+            errors["abc_severity_at_least"] = "A severity level from 1 to 5."
+        if errors:
+            raise ValidationError(errors)
+
+
+@receiver(post_save, sender=DistrictSettings)
+@receiver(post_delete, sender=DistrictSettings)
+def _forget_district_settings(**kwargs) -> None:
+    from analytics import district_settings
+
+    district_settings.clear()

@@ -1,9 +1,10 @@
 """The research baseline: the "ABC" early-warning rules (Attendance, Behavior, Course performance).
 
 A student is flagged on each indicator the research on early warning systems uses:
-- A: attendance below 90% this school year (attendance_rate_ytd < 0.90);
+- A: attendance below 90% this school year (attendance_rate_ytd < 0.90: chronic absence);
 - B: behavior: two or more discipline incidents, or any of severity 3 or more, in 90 days;
 - C: course performance: failing any course, or a GPA below 2.0.
+(The numbers are the defaults of the district's settings, `thresholds()`.)
 The risk is a function of how many indicators are on (0-3): the outcome rate of students with
 that many flags in the tuning rows when trained on history (`fit`), otherwise the defaults
 below. Registered as a model version of type `abc_rules`, so a district with no training history
@@ -76,6 +77,7 @@ def factors(rows: pd.DataFrame) -> list[list[dict]]:
     out = []
     # Plain dicts, not iterrows(): a Series per row would cost seconds for a district's cohort.
     records = rows.to_dict("records")
+    serious_levels = SEVERITIES[thresholds()["severity_at_least"] - 1 :]
     for row, on in zip(records, flags.to_dict("records"), strict=True):
         names = []
         if on["attendance"]:
@@ -83,7 +85,7 @@ def factors(rows: pd.DataFrame) -> list[list[dict]]:
         if on["course"]:
             names.append("courses_failing" if row["courses_failing"] >= 1 else "gpa_current")
         if on["behavior"]:
-            serious = [s for s in SEVERITIES[2:] if row[s] > 0]
+            serious = [s for s in serious_levels if row[s] > 0]
             names.append(serious[-1] if serious else "incidents_ytd")
         out.append([factor(n, row[n], 1 / len(names)) for n in names])
     return out

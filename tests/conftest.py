@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.db import connection
 
-from analytics import access_log
+from analytics import access_log, district_settings
 from analytics.models import AccessPage
 from records.synthetic import DistrictSpec, generate_district
 from students.roles import DATA_ENTRY
@@ -80,3 +80,12 @@ def one_of_everything():
     ImportRunFactory()
     access_log.write([access_log.entry(page=AccessPage.STUDENT_PAGE, students=[student.pk])])
     return student
+
+
+@pytest.fixture(autouse=True)
+def _fresh_district_settings():
+    """Each test reads the district settings of its own database (a row saved by an earlier
+    test was rolled back with it)."""
+    district_settings.clear()
+    yield
+    district_settings.clear()
