@@ -286,9 +286,15 @@ def compute(windows: Windows, records: Records) -> pd.DataFrame:
     out = pd.DataFrame(index=index)
     out["attendance_rate_ytd"] = _rate(attendance, "ytd")
     out["attendance_rate_30d"] = _rate(attendance, "30d")
+    # Missing is missing: without an attendance record in a window, its counts are NULL, not 0
+    # (a school that sends no attendance must not read as perfect attendance).
+    recorded_30d = attendance["records_30d"].fillna(0) > 0
+    recorded_ytd = attendance["records_ytd"].fillna(0) > 0
     for name in ("absences_30d", "excused_absences_30d", "tardies_30d"):
-        out[name] = _counted(attendance[name])
-    out["longest_absence_streak"] = _longest_streak(attendance["missed_days"], records.school_days)
+        out[name] = _counted(attendance[name]).where(recorded_30d)
+    out["longest_absence_streak"] = _longest_streak(
+        attendance["missed_days"], records.school_days
+    ).where(recorded_ytd)
     weekly_attendance = [_rate(attendance, f"w{k}") for k in weeks]
 
     district = district_settings.current()

@@ -19,6 +19,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from analytics import district_settings
+
 MAX_FACTORS = 5
 MIN_CONTRIBUTION = 0.01  # log-odds: smaller pushes are noise, not a reason
 NOT_FACTORS = frozenset({"grade_level", "weeks_of_data", "data_quality"})
@@ -83,7 +85,10 @@ FACTORS: dict[str, tuple[Callable[[float], str], str]] = {
         ACADEMIC_HELP,
     ),
     "courses_failing": (
-        lambda v: f"Is failing {_plural(_n(v), 'course')} (average below 60)",
+        lambda v: (
+            f"Is failing {_plural(_n(v), 'course')} "
+            f"(average below {district_settings.current().pass_mark:g})"
+        ),
         "Make a recovery plan for the failing courses with their teachers; tutoring.",
     ),
     "lowest_course_average": (
@@ -187,11 +192,28 @@ MISSING_RECORDS = {
     "tardies_30d": "attendance",
     "longest_absence_streak": "attendance",
     "gpa_current": "gpa",
-    "gpa_change_6w": "gpa",
-    "gpa_change_ytd": "gpa",
+    # Not gpa_change_6w / gpa_change_ytd: missing with grades but a short history (no grades
+    # older than 6 weeks), which is no reason to act.
     "courses_failing": "gpa",
     "lowest_course_average": "gpa",
     "missing_assignments_30d": "gpa",
+}
+
+
+# What exactly is missing when a feature has no value (never a feature's code name).
+MISSING_WORDS = {
+    "attendance_rate_ytd": "No attendance recorded this school year",
+    "attendance_rate_30d": "No attendance recorded in the last 30 days",
+    "absences_30d": "No attendance recorded in the last 30 days",
+    "excused_absences_30d": "No attendance recorded in the last 30 days",
+    "tardies_30d": "No attendance recorded in the last 30 days",
+    "longest_absence_streak": "No attendance recorded this school year",
+    "gpa_current": "No grades recorded this school year",
+    "gpa_change_6w": "No grades older than 6 weeks this school year, so no 6-week change",
+    "gpa_change_ytd": "No grades from the first 4 weeks of the school year, so no change since",
+    "courses_failing": "No grades recorded this school year",
+    "lowest_course_average": "No grades recorded this school year",
+    "missing_assignments_30d": "No grades recorded this school year",
 }
 
 
@@ -208,7 +230,7 @@ def concerning(name: str, values: np.ndarray) -> np.ndarray:
 def factor(name: str, value: float | None, weight: float) -> dict:
     """One factor: the feature, its weight, the student's value, words and what to do."""
     if value is None or math.isnan(float(value)):
-        description = f"No data for {name.replace('_', ' ')}"
+        description = MISSING_WORDS.get(name) or f"No records for {label(name).lower()}"
         recommendation = MISSING[MISSING_RECORDS.get(name, "attendance")]
         value = None
     else:

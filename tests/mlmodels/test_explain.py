@@ -4,10 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analytics.models import DistrictSettings
 from mlmodels import baseline
 from mlmodels.dataset import MODEL_INPUTS
-from mlmodels.explain import FACTORS, MISSING, factor, from_contributions
+from mlmodels.explain import FACTORS, MISSING, concerning, factor, from_contributions
 from tests.mlmodels.history import features
+
+# The factors' words and the school year read the district settings from the database.
+pytestmark = pytest.mark.django_db
 
 
 def _row(**values) -> np.ndarray:
@@ -95,8 +99,8 @@ def test_missing_records_are_a_factor_with_what_to_check():
     contributions = _contributions(attendance_rate_30d=0.6, lowest_course_average=0.4)
     (factors,) = from_contributions(contributions, values, MODEL_INPUTS)
     assert [(f["description"], f["recommendation"], f["value"]) for f in factors] == [
-        ("No data for attendance rate 30d", MISSING["attendance"], None),
-        ("No data for lowest course average", MISSING["gpa"], None),
+        ("No attendance recorded in the last 30 days", MISSING["attendance"], None),
+        ("No grades recorded this school year", MISSING["gpa"], None),
     ]
 
 
@@ -111,7 +115,7 @@ def test_missing_records_are_a_factor_with_what_to_check():
         ("missing_assignments_30d", 3.0, "Did not hand in 3 assignments in the last 30 days"),
         ("days_since_last_incident", 12.0, "Had a discipline incident 12 days ago"),
         ("overage_years", 1.4, "Is 1.4 years older than usual for the grade"),
-        ("gpa_current", None, "No data for gpa current"),
+        ("gpa_current", None, "No grades recorded this school year"),
     ],
 )
 def test_descriptions_use_the_students_own_numbers(name, value, words):
@@ -161,4 +165,24 @@ def test_the_abc_risk_per_flag_count_learned_from_history_never_decreases():
 def test_a_missing_value_reads_as_missing_whatever_its_number_type():
     for missing in (None, float("nan"), np.float32("nan"), np.float64("nan")):
         assert factor("gpa_change_ytd", missing, 0.5)["value"] is None
-        assert factor("gpa_change_ytd", missing, 0.5)["description"] == "No data for gpa change ytd"
+        words = factor("gpa_change_ytd", missing, 0.5)["description"]
+        assert words == "No grades from the first 4 weeks of the school year, so no change since"
+
+
+def test_a_short_grade_history_is_not_a_factor_and_says_what_is_missing():
+    """Grades, but none older than 6 weeks: the missing 6-week change is no reason to act, and
+    its words say what is missing rather than a code name."""
+    assert factor("gpa_change_6w", None, 0.5)["description"] == (
+        "No grades older than 6 weeks this school year, so no 6-week change"
+    )
+    assert not concerning("gpa_change_6w", np.array([np.nan]))[0]
+    assert concerning("gpa_current", np.array([np.nan]))[0]  # no grades at all: ask teachers
+
+
+def test_the_failing_words_use_the_districts_pass_mark():
+    words = factor("courses_failing", 2, 1.0)["description"]
+    assert words == "Is failing 2 courses (average below 60)"
+    bands = [{"letter": "P", "min": 40, "points": 1}]
+    DistrictSettings.objects.create(pass_mark=40, grade_bands=bands)
+    words = factor("courses_failing", 1, 1.0)["description"]
+    assert words == "Is failing 1 course (average below 40)"

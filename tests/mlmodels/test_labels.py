@@ -18,6 +18,9 @@ from tests.mlmodels.factories import PredictionFactory, TrainingFeedbackFactory
 from tests.records.factories import AttendanceRecordFactory, StudentOutcomeFactory
 from tests.students.factories import StudentFactory
 
+# The factors' words and the school year read the district settings from the database.
+pytestmark = pytest.mark.django_db
+
 T = dt.date(2025, 10, 5)
 ADVERSE = ("dropped_out", "failed", "retained", "withdrawn")
 
