@@ -20,6 +20,8 @@ from django.views.decorators.http import require_http_methods
 from analytics import access_log, charts, dashboards, page_cache, support
 from analytics.forms import DashboardFilterForm, SchoolForm, SearchForm, TrendsForm
 from analytics.models import AccessPage
+from mlmodels import explain
+from mlmodels.models import RiskCategory
 from records.csv_format import spreadsheet_safe
 from students import interventions
 from students.access import dashboard_view, scope_key, sees_everyone, visible_students
@@ -35,6 +37,7 @@ QUERY_FIELDS = (
     "newly_high",
     "without_intervention",
     "check_in_due",
+    "chronic_absence",
     "sort",
 )
 
@@ -115,42 +118,72 @@ def _query_string(form) -> str:
 
 def _data_context(form, query, week, students, everyone, rows, scope, number) -> dict:
     week_key = f"{scope}:{week.model.model_version}:{week.as_of}"
-    counts = dashboards.category_counts(rows, f"{week_key}:{query.cache_key()}")
-    page = dashboards.page_of(rows, counts, query, number, PER_PAGE)
+    counts, histogram = dashboards.histogram_by_category(rows, f"{week_key}:{query.cache_key()}")
+    if query.category:
+        histogram = [
+            (low, {c: n if c == query.category else 0 for c, n in values.items()})
+            for low, values in histogram
+        ]
+    page = dashboards.page_of(rows, counts, query, number, PER_PAGE, week)
     plans = dashboards.open_plans([p.student_id for p in page.rows])
-    histogram = dashboards.score_histogram(rows, week_key, query)
     weekly = dashboards.weekly_category_counts(week, students, everyone, query, scope)
+    domains = dashboards.domain_status([getattr(p, "features", None) for p in page.rows])
+    labels = dict(RiskCategory.choices)
     return {
         "form": form,
         "query": query,
         "week": week,
-        "rows": [_row(p, plans.get(p.student_id)) for p in page.rows],
+        "rows": [
+            _row(p, plans.get(p.student_id), week, cards)
+            for p, cards in zip(page.rows, domains, strict=True)
+        ],
+        "domain_rules": dashboards.domain_rules(),
         "counts": counts,
         "total": sum(counts.values()),
+        # Who of a caseload is not in the latest run, and why (scoped users only).
+        "gap": None if everyone else dashboards.cohort_gap(week, students),
         "page": page,
         "histogram": [
-            (low, round(low + 1 / dashboards.HISTOGRAM_BINS, 1), n) for low, n in histogram
+            (low, round(low + 1 / dashboards.HISTOGRAM_BINS, 1), [values[c] for c in values])
+            for low, values in histogram
         ],
+        "categories": [labels[c] for c in dashboards.CATEGORY_ORDER],
         "weekly": weekly,
-        "histogram_chart": charts.bar_chart(
+        "histogram_chart": charts.stacked_bars(
             "risk-distribution",
-            "Students by risk score",
-            [(f"{low:.1f}", n) for low, n in histogram],
-            colours=[_bin_colour(low) for low, _ in histogram],
+            "Students by risk score (bands of 0.1), coloured by risk category",
+            [
+                (f"{low:.1f}", {labels[c]: n for c, n in values.items()})
+                for low, values in histogram
+            ],
+            {labels[c]: charts.CATEGORY_COLOURS[c] for c in dashboards.CATEGORY_ORDER},
         ),
         "weekly_chart": charts.stacked_bars(
             "weekly-categories",
-            "Risk categories over recent weeks",
-            [(f"{as_of:%b %d}", values) for as_of, values in weekly],
-            charts.CATEGORY_COLOURS,
+            "Students per risk category in each weekly run",
+            [
+                (f"{as_of:%b %d}", {labels[c]: n for c, n in values.items()})
+                for as_of, values in weekly
+            ],
+            {labels[c]: charts.CATEGORY_COLOURS[c] for c in dashboards.CATEGORY_ORDER},
         ),
     }
 
 
-def _row(p, plan=None) -> dict:
+def _percent(value) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _row(p, plan=None, week=None, cards=()) -> dict:
     """One dashboard line, formatted here: per-cell template filters cost more than the SQL."""
     s = p.student
+    attendance = dashboards.attendance_figures(getattr(p, "features", None))
     return {
+        "cards": cards,
+        "ytd": _percent(attendance["ytd"]),
+        "d30": _percent(attendance["d30"]),
+        "chronic": attendance["chronic"],
+        "change": dashboards.change(p, week) if week else {"kind": "", "text": "—"},
         "support": (
             f"Tier {plan.tier} · {plan.owner.username if plan.owner else 'no owner'}"
             if plan
@@ -165,21 +198,11 @@ def _row(p, plan=None) -> dict:
         "category_label": p.get_risk_category_display() or "",
         "score": "" if p.risk_score is None else f"{p.risk_score:.2f}",
         "factors": [
-            f["factor"]
+            f
             for f in (p.risk_factors or [])[: dashboards.TOP_FACTORS]
             if isinstance(f, dict) and (f.get("weight") or 0) > 0
         ],
     }
-
-
-def _bin_colour(low: float) -> str:
-    if low >= 0.75:
-        return charts.CATEGORY_COLOURS["critical"]
-    if low >= 0.5:
-        return charts.CATEGORY_COLOURS["high"]
-    if low >= 0.25:
-        return charts.CATEGORY_COLOURS["medium"]
-    return charts.CATEGORY_COLOURS["low"]
 
 
 class _Echo:
@@ -240,7 +263,11 @@ def dashboard_export(request):
         for p in dashboards.ordered_for_export(rows, query).iterator(chunk_size=2000):
             s = p.student
             sent.append(s.pk)
-            top = "; ".join(f["factor"] for f in (p.risk_factors or [])[:3] if isinstance(f, dict))
+            top = "; ".join(
+                f.get("label") or explain.label(f.get("factor", ""))
+                for f in (p.risk_factors or [])[:3]
+                if isinstance(f, dict)
+            )
             row = [
                 s.district_id,
                 s.last_name,
