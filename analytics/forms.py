@@ -94,8 +94,13 @@ WEEK_CHOICES = [
 
 class TrendsForm(forms.Form):
     weeks = forms.TypedChoiceField(
-        choices=WEEK_CHOICES, coerce=int, empty_value=8, required=False, initial=8
+        label="Window", choices=WEEK_CHOICES, coerce=int, empty_value=8, required=False, initial=8
     )
+    school = forms.ChoiceField(label="School", required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].choices = [("", "All schools"), *cached_school_choices(user)]
 
 
 class SchoolForm(forms.Form):

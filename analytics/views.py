@@ -6,7 +6,6 @@ whatever the number of students (tests/web/test_query_counts.py).
 """
 
 import csv
-import datetime as dt
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -290,51 +289,73 @@ def dashboard_export(request):
 
 @dashboard_view
 def attendance_trends(request):
-    """Weekly attendance rate by grade level (the schema document's query): chart and table."""
-    form = TrendsForm(request.GET or None)
-    weeks = (form.cleaned_data.get("weeks") if form.is_valid() else None) or 8
+    """Weekly attendance rate by grade band (the schema document's query, folded into K-5, 6-8
+    and 9-12), of one school or all the user sees: chart and table; and the chronically absent
+    students of the user's scope."""
+    form = TrendsForm(request.GET or None, user=request.user, initial={"weeks": 8})
+    valid = form.is_valid()
+    weeks = (form.cleaned_data.get("weeks") if valid else None) or 8
+    school = (form.cleaned_data.get("school") if valid else None) or None
     students = visible_students(request.user)
-    end, rows = dashboards.attendance_trends(
-        students,
-        sees_everyone(request.user),
-        scope_key(request.user),
-        weeks,
-        timezone.localdate(),
+    everyone = sees_everyone(request.user)
+    start, end, rows = dashboards.attendance_trends(
+        students, everyone, scope_key(request.user), weeks, timezone.localdate(), school
     )
     week_labels = sorted({r["week"] for r in rows})
-    grades = sorted({r["grade_level"] for r in rows}, key=lambda g: (g is None, g))
-    by_key = {(r["grade_level"], r["week"]): r["attendance_rate"] for r in rows}
-    series = [(_grade_label(g), [by_key.get((g, w)) for w in week_labels]) for g in grades]
+    order = [name for name, _ in dashboards.GRADE_BANDS] + [dashboards.NO_GRADE]
+    bands = [b for b in order if any(r["band"] == b for r in rows)]
+    by_key = {(r["band"], r["week"]): r["attendance_rate"] for r in rows}
+    series = [
+        (
+            f"Grades {b}" if b != dashboards.NO_GRADE else b,
+            [by_key.get((b, w)) for w in week_labels],
+        )
+        for b in bands
+    ]
+    values = [v for _, pts in series for v in pts if v is not None]
     chart = charts.line_chart(
         "attendance-trends",
-        "Weekly attendance rate by grade level",
+        "Share of attendance records marked present, week by week, by grade band",
         [f"{w:%b %d}" for w in week_labels],
         series,
-        low_value=min([v for _, pts in series for v in pts if v is not None] or [0]) // 0.05 * 0.05,
+        low_value=min(values or [0]) // 0.05 * 0.05,
         top_value=1.0,
         percent=True,
     )
-    table = [{"week": w, "cells": [by_key.get((g, w)) for g in grades]} for w in week_labels]
+    table = [
+        {"week": w, "cells": [_percent(by_key.get((b, w))) for b in bands]} for w in week_labels
+    ]
+    for r in rows:
+        r["percent"] = _percent(r["attendance_rate"])
+    as_of, absent = dashboards.chronically_absent(students, everyone, school)
     return render(
         request,
         "analytics/attendance.html",
         {
-            "form": form if form.is_bound else TrendsForm(initial={"weeks": weeks}),
+            "form": form,
             "weeks": weeks,
+            "school": school,
             "end": end,
-            "start": end - dt.timedelta(weeks=weeks) + dt.timedelta(days=1) if end else None,
+            "start": start,
             "rows": rows,
-            "grades": [_grade_label(g) for g in grades],
+            "bands": [s for s, _ in series],
             "table": table,
             "chart": chart,
+            "absent_as_of": as_of,
+            "absent": [
+                {
+                    "name": f"{f.student.last_name}, {f.student.first_name}",
+                    "district_id": f.student.district_id,
+                    "school": f.student.school or "",
+                    "grade": f.student.grade_label,
+                    "url": reverse("student_profile", args=[f.student_id]),
+                    "ytd": _percent(f.attendance_rate),
+                    "d30": _percent(dashboards.attendance_figures(f.feature_vector)["d30"]),
+                }
+                for f in absent
+            ],
         },
     )
-
-
-def _grade_label(grade: int | None) -> str:
-    if grade is None:
-        return "no grade"
-    return "K" if grade == 0 else f"Grade {grade}"
 
 
 # --- Support: the work list, the interventions report, the MTSS export ----------------------------
