@@ -12,7 +12,21 @@ from records.models import (
     ImportRun,
     StudentOutcome,
 )
+from students.admin import GradeFilter
 from students.admin_base import LargeTableAdmin, ReadOnlyAdminMixin, StudentColumnsMixin
+
+
+class StudentGradeFilter(GradeFilter):
+    """The student's grade, K then 1 to 12, as the student list shows it."""
+
+    title = "student's grade"
+    parameter_name = "student__grade_level"
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(student__grade_level=int(value))
+        return queryset
 
 
 class StudentRecordAdmin(AccessLoggedAdmin, StudentColumnsMixin, LargeTableAdmin):
@@ -40,7 +54,7 @@ class EnrollmentAdmin(StudentRecordAdmin):
         "exit_date",
         "exit_reason",
     )
-    list_filter = ("school_year", "exit_reason", "school", "grade_level")
+    list_filter = ("school_year", "exit_reason", "school", GradeFilter)
     date_hierarchy = "entry_date"
     fields = (
         "student",
@@ -58,7 +72,7 @@ class AttendanceRecordAdmin(StudentRecordAdmin):
     list_filter = (
         "status",
         ("date", DateRangeFilterBuilder(title="date")),
-        "student__grade_level",
+        StudentGradeFilter,
     )
     date_hierarchy = "date"
     fields = ("student", "date", "period", "status", "id", "created_at")
@@ -80,7 +94,7 @@ class GradeAdmin(StudentRecordAdmin):
     list_filter = (
         "assignment_type",
         ("submission_date", DateRangeFilterBuilder(title="submission date")),
-        "student__grade_level",
+        StudentGradeFilter,
     )
     search_fields = (*StudentColumnsMixin.search_fields, "=course_id")
     search_help_text = "Student district ID or course ID (exact), or the start of a student's name."
@@ -111,7 +125,7 @@ class DisciplineIncidentAdmin(StudentRecordAdmin):
         "severity_level",
         ("incident_date", DateRangeFilterBuilder(title="incident date")),
         "incident_type",
-        "student__grade_level",
+        StudentGradeFilter,
     )
     date_hierarchy = "incident_date"
     fields = (
@@ -133,7 +147,7 @@ class StudentOutcomeAdmin(StudentRecordAdmin):
     list_filter = (
         "outcome_type",
         ("outcome_date", DateRangeFilterBuilder(title="outcome date")),
-        "student__grade_level",
+        StudentGradeFilter,
     )
     date_hierarchy = "outcome_date"
     fields = ("student", "outcome_type", "outcome_date", "notes", "id", "created_at")
