@@ -87,3 +87,26 @@ def test_the_form_refuses_control_characters_in_names(client, superuser, bad):
     # NUL is refused by Django's own field ("Null characters are not allowed").
     assert "control character" in html or "Null characters are not allowed" in html
     assert not Student.objects.filter(district_id="S-NEW-1").exists()
+
+
+def test_record_lists_read_the_date_span_and_the_search_through_indexes(client, superuser):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    kinder = StudentFactory(last_name="Kinder", district_id="K-1")
+    AttendanceRecordFactory(student=kinder, date="2025-09-01")
+    AttendanceRecordFactory(student=kinder, date="2025-10-03")
+    AttendanceRecordFactory(date="2025-09-15")
+    client.force_login(superuser)
+    url = reverse("admin:records_attendancerecord_changelist")
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(url).content.decode()
+    # One probe at each end of the date index, not MIN() and MAX() in one scan.
+    assert not [q for q in queries if "MIN(" in q["sql"] and "MAX(" in q["sql"]]
+    assert "2025" in html and "date__year=2025" in html
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, {"q": "kind"})
+    assert len(response.context["cl"].result_list) == 2
+    listed = [q["sql"] for q in queries if 'FROM "attendance_records"' in q["sql"]]
+    # Rows of the matching students (`student_id IN (...)`), not every row joined to its student.
+    assert listed and all('"student_id" IN (SELECT' in sql for sql in listed)
