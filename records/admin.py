@@ -4,7 +4,7 @@ from django.urls import path
 from rangefilter.filters import DateRangeFilterBuilder
 
 from analytics.access_log import AccessLoggedAdmin
-from records.admin_upload import upload_view
+from records.admin_upload import template_view, upload_view
 from records.models import (
     AttendanceRecord,
     DisciplineIncident,
@@ -186,7 +186,14 @@ class ImportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_urls(self):
         upload = self.admin_site.admin_view(lambda request: upload_view(self, request))
-        return [path("upload/", upload, name="records_importrun_upload"), *super().get_urls()]
+        template = self.admin_site.admin_view(
+            lambda request, name: template_view(self, request, name)
+        )
+        return [
+            path("upload/", upload, name="records_importrun_upload"),
+            path("upload/template/<str:name>.csv", template, name="records_importrun_template"),
+            *super().get_urls(),
+        ]
 
     @admin.display(description="files")
     def files_summary(self, obj: ImportRun) -> str:
