@@ -57,6 +57,10 @@ PAST_WEEK_SECONDS = 24 * 3600
 # Chronic absence: missing 10% or more of the school days so far this year (the U.S. Department
 # of Education's definition), i.e. a year-to-date attendance rate below 90%.
 CHRONIC_ABSENCE_BELOW = 0.90
+# student_features.attendance_rate is a 4-byte real: on PostgreSQL a rate of exactly 90% is
+# stored as 0.8999999762, below 0.90. Compared in the database with this cut, a student at 90%
+# is not chronically absent there either.
+_CHRONIC_CUT_REAL = CHRONIC_ABSENCE_BELOW - 1e-6
 
 
 @dataclass(frozen=True)
@@ -222,7 +226,7 @@ def current_predictions(
                 StudentFeatures.objects.filter(
                     student_id=OuterRef("student_id"),
                     feature_date=OuterRef("as_of"),
-                    attendance_rate__lt=CHRONIC_ABSENCE_BELOW,
+                    attendance_rate__lt=_CHRONIC_CUT_REAL,
                 )
             )
         )
@@ -743,7 +747,7 @@ def chronically_absent(students: QuerySet[Student], everyone: bool, school: str 
     idx_features_date), its rows below the cut are read through idx_features_date."""
     latest = StudentFeatures.objects.order_by("-feature_date").values("feature_date")[:1]
     rows = StudentFeatures.objects.filter(
-        feature_date=Subquery(latest), attendance_rate__lt=CHRONIC_ABSENCE_BELOW
+        feature_date=Subquery(latest), attendance_rate__lt=_CHRONIC_CUT_REAL
     )
     rows = for_students(rows, students, everyone)
     if school:
