@@ -81,3 +81,15 @@ def test_the_feedback_legend_is_in_words(client, district, district_admin, couns
     svg = str(response.context["feedback_chart"])
     assert "true_positive" not in svg and "false_negative" not in svg
     assert "Flagged, outcome happened" in svg and "Not flagged, outcome happened" in svg
+
+
+def test_a_long_legend_wraps_inside_the_chart():
+    from analytics import charts
+
+    colours = {f"A legend entry of some length {i}": "#1f5f99" for i in range(4)}
+    svg = str(charts.stacked_bars("t", "A title", [("x", dict.fromkeys(colours, 1))], colours))
+    xs = [float(x) for x in re.findall(r'<rect x="([\d.]+)" y="\d+" width="10"', svg)]
+    assert xs and max(xs) + 14 + 7 * 31 <= charts.WIDTH
+    height = int(re.search(r'viewBox="0 0 \d+ (\d+)"', svg).group(1))
+    ys = [int(y) for y in re.findall(r'<rect x="[\d.]+" y="(\d+)" width="10"', svg)]
+    assert max(ys) + 10 <= height and len(set(ys)) > 1
