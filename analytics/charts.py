@@ -123,18 +123,35 @@ def stacked_bars(
             f'text-anchor="middle">{escape(label)}</text>'
         )
     parts.append(_legend(list(colours.items())))
-    return _svg(name, title, parts)
+    return _svg(name, title, parts, height=HEIGHT + _legend_height(list(colours.items())))
+
+
+def _legend_layout(items: Sequence[tuple[str, str]]) -> list[tuple[float, int]]:
+    """(x, row) of each legend entry: entries wrap to a new row rather than run off the chart."""
+    places, x, row = [], LEFT, 0
+    for label, _ in items:
+        width = 24 + 7 * len(label)
+        if x > LEFT and x + width > WIDTH - RIGHT:
+            x, row = LEFT, row + 1
+        places.append((x, row))
+        x += width
+    return places
+
+
+def _legend_height(items: Sequence[tuple[str, str]]) -> int:
+    """The extra height the legend's wrapped rows need below the chart."""
+    rows = 1 + max((row for _, row in _legend_layout(items)), default=0)
+    return 14 * (rows - 1)
 
 
 def _legend(items: Sequence[tuple[str, str]]) -> str:
     parts = []
-    x = LEFT
-    for label, colour in items:
+    for (label, colour), (x, row) in zip(items, _legend_layout(items), strict=True):
+        y = HEIGHT - 14 + 14 * row
         parts.append(
-            f'<rect x="{x}" y="{HEIGHT - 14}" width="10" height="10" fill="{colour}"/>'
-            f'<text class="tick" x="{x + 14}" y="{HEIGHT - 5}">{escape(label)}</text>'
+            f'<rect x="{x}" y="{y}" width="10" height="10" fill="{colour}"/>'
+            f'<text class="tick" x="{x + 14}" y="{y + 9}">{escape(label)}</text>'
         )
-        x += 24 + 7 * len(label)
     return "".join(parts)
 
 
@@ -207,11 +224,9 @@ def line_chart(
                     f"<title>{escape(series_name)} {escape(labels[i])}: {shown}</title></circle>"
                 )
     if len(series) > 1:
-        parts.append(
-            _legend(
-                [(n, SERIES_COLOURS[k % len(SERIES_COLOURS)]) for k, (n, _) in enumerate(series)]
-            )
-        )
+        items = [(n, SERIES_COLOURS[k % len(SERIES_COLOURS)]) for k, (n, _) in enumerate(series)]
+        parts.append(_legend(items))
+        return _svg(name, title, parts, height=HEIGHT + _legend_height(items))
     return _svg(name, title, parts)
 
 

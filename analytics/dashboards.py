@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
+import pandas as pd
 from django.core.cache import cache
 from django.db.models import (
     Avg,
@@ -24,19 +25,23 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FloatField,
     IntegerField,
+    JSONField,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
 from django.db.models.functions import Cast, Least
 
 from analytics import page_cache
+from analytics.models import StudentFeatures
 from mlmodels import baseline
 from mlmodels.models import ModelMetadata, Prediction, RiskCategory, TrainingFeedback
-from records.models import AttendanceRecord, AttendanceStatus
+from records.models import AttendanceRecord, AttendanceStatus, Enrollment, StudentOutcome
 from students.interventions import due_condition
 from students.models import OPEN_STATUSES, Intervention, Student
 
@@ -49,6 +54,13 @@ HISTOGRAM_BINS = 10
 # predictions, models or assignments recomputes them. A past run's counts never change: they are
 # kept by date for a day.
 PAST_WEEK_SECONDS = 24 * 3600
+# Chronic absence: missing 10% or more of the school days so far this year (the U.S. Department
+# of Education's definition), i.e. a year-to-date attendance rate below 90%.
+CHRONIC_ABSENCE_BELOW = 0.90
+# student_features.attendance_rate is a 4-byte real: on PostgreSQL a rate of exactly 90% is
+# stored as 0.8999999762, below 0.90. Compared in the database with this cut, a student at 90%
+# is not chronically absent there either.
+_CHRONIC_CUT_REAL = CHRONIC_ABSENCE_BELOW - 1e-6
 
 
 @dataclass(frozen=True)
@@ -123,6 +135,7 @@ class DashboardQuery:
     newly_high: bool = False
     without_intervention: bool = False
     check_in_due: bool = False
+    chronic_absence: bool = False
     search: str = ""
     sort: str = "risk"
     # "Check-in due" depends on the day: it is part of the cache key when that filter is on.
@@ -154,6 +167,7 @@ class DashboardQuery:
                 self.search,
                 self.without_intervention,
                 self.today if self.check_in_due else None,
+                self.chronic_absence,
             )
         )
 
@@ -204,6 +218,18 @@ def current_predictions(
             student_id=OuterRef("student_id"), status__in=OPEN_STATUSES
         )
         rows = rows.filter(risk_category__in=FLAGGED).exclude(Exists(open_plan))
+    if query.chronic_absence:
+        # The year-to-date rate of the feature row the prediction was scored from (the primary
+        # key (student_id, feature_date) of student_features, one probe per row).
+        rows = rows.filter(
+            Exists(
+                StudentFeatures.objects.filter(
+                    student_id=OuterRef("student_id"),
+                    feature_date=OuterRef("as_of"),
+                    attendance_rate__lt=_CHRONIC_CUT_REAL,
+                )
+            )
+        )
     if query.check_in_due:
         due = Intervention.objects.filter(
             Q(student_id=OuterRef("student_id")) & due_condition(query.today)
@@ -299,8 +325,29 @@ ROW_FIELDS = (
 )
 
 
-def _listed(rows: QuerySet[Prediction]) -> QuerySet[Prediction]:
-    return rows.select_related("student").only(*ROW_FIELDS)
+def _listed(rows: QuerySet[Prediction], week: "ScoringWeek | None" = None) -> QuerySet[Prediction]:
+    """The rows with their student; with `week`, each row also carries the previous run's score
+    (`previous_score`, via predictions_student_as_of_model) and the features it was scored from
+    (`features`, via the primary key of student_features): sub-selects of the page's query, so
+    a page of 50 rows costs no extra query."""
+    rows = rows.select_related("student").only(*ROW_FIELDS)
+    if week is None:
+        return rows
+    features = StudentFeatures.objects.filter(
+        student_id=OuterRef("student_id"), feature_date=OuterRef("as_of")
+    )
+    rows = rows.annotate(features=Subquery(features.values("feature_vector")[:1], JSONField()))
+    if week.previous_as_of is not None:
+        before = Prediction.objects.filter(
+            student_id=OuterRef("student_id"),
+            model_version_id=week.model.model_version,
+            as_of=week.previous_as_of,
+        )
+        rows = rows.annotate(
+            previous_score=Subquery(before.values("risk_score")[:1], FloatField()),
+            previous_category=Subquery(before.values("risk_category")[:1]),
+        )
+    return rows
 
 
 def page_of(
@@ -309,6 +356,7 @@ def page_of(
     query: DashboardQuery,
     number: int,
     per_page: int,
+    week: ScoringWeek | None = None,
 ) -> Page:
     """One page of rows in the chosen order.
 
@@ -326,7 +374,7 @@ def page_of(
     if query.sort != "risk":
         if query.category:
             rows = rows.filter(risk_category=query.category)
-        page.rows = list(_listed(rows).order_by(*SORTS[query.sort])[start:stop])
+        page.rows = list(_listed(rows, week).order_by(*SORTS[query.sort])[start:stop])
         return page
     offset = 0
     for category in wanted:
@@ -336,7 +384,7 @@ def page_of(
             segment = rows.filter(risk_category=category).order_by(
                 "-risk_score", "student__district_id"
             )
-            page.rows.extend(_listed(segment)[low:high])
+            page.rows.extend(_listed(segment, week)[low:high])
         offset += size
     return page
 
@@ -432,6 +480,180 @@ def _week_key(week: ScoringWeek, as_of: dt.date, scope_key: str, query: Dashboar
     return "pages:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+# --- Domain indicators, chronic absence, week-over-week change -----------------------------------
+
+DOMAINS = (
+    ("attendance", "Attendance"),
+    ("behavior", "Behaviour"),
+    ("course", "Course performance"),
+)
+# The feature values each indicator reads: a row missing all of them has no status ("no data").
+_DOMAIN_INPUTS = {
+    "attendance": ("attendance_rate_ytd",),
+    "behavior": tuple(baseline.SEVERITIES),
+    "course": ("courses_failing", "gpa_current"),
+}
+
+
+def domain_rules() -> list[tuple[str, str]]:
+    """[(domain label, the rule in words)], worded from the district's cut-offs
+    (mlmodels.baseline.thresholds), so the page never restates a number of its own."""
+    cut = baseline.thresholds()
+    return [
+        (
+            "Attendance",
+            f"off track when attendance this school year is below {cut['attendance_below']:.0%}",
+        ),
+        (
+            "Behaviour",
+            f"off track with {cut['incidents_at_least']} or more incidents in 90 days, or any of"
+            f" severity {cut['severity_at_least']} or more",
+        ),
+        (
+            "Course performance",
+            f"off track when failing a course or with a GPA below {cut['gpa_below']:.1f}",
+        ),
+    ]
+
+
+def domain_status(vectors: list) -> list[list[dict]]:
+    """For each feature vector (or None), the three ABC indicators as
+    [{domain, label, status: "off"|"on"|"none", text}], from mlmodels.baseline.indicators: one
+    call for a whole page of rows."""
+    names = sorted({n for inputs in _DOMAIN_INPUTS.values() for n in inputs})
+    values = [
+        (v.get("features") if isinstance(v, dict) and isinstance(v.get("features"), dict) else {})
+        for v in vectors
+    ]
+    frame = pd.DataFrame(
+        [{n: _float(f.get(n)) for n in names} for f in values], columns=names, dtype=float
+    )
+    flags = baseline.indicators(frame) if len(frame) else frame
+    out = []
+    for i, f in enumerate(values):
+        row = []
+        for domain, label in DOMAINS:
+            known = any(_float(f.get(n)) is not None for n in _DOMAIN_INPUTS[domain])
+            status = "none" if not known else ("off" if bool(flags[domain].iloc[i]) else "on")
+            word = {"off": "off track", "on": "on track", "none": "no data"}[status]
+            row.append(
+                {"domain": domain, "label": label, "status": status, "text": f"{label}: {word}"}
+            )
+        out.append(row)
+    return out
+
+
+def _float(value) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def attendance_figures(vector) -> dict:
+    """The year-to-date and 30-day attendance rates of a feature vector, and the chronic-absence
+    flag (None where the rate is not known)."""
+    f = vector.get("features") if isinstance(vector, dict) else None
+    f = f if isinstance(f, dict) else {}
+    ytd, d30 = _float(f.get("attendance_rate_ytd")), _float(f.get("attendance_rate_30d"))
+    return {"ytd": ytd, "d30": d30, "chronic": None if ytd is None else ytd < CHRONIC_ABSENCE_BELOW}
+
+
+def change(p: Prediction, week: ScoringWeek) -> dict:
+    """The row's change since the previous run: {"kind": "up"|"down"|"same"|"new"|"", "text"}.
+    "new": the student has no prediction in the previous run (joined the cohort since)."""
+    if week.previous_as_of is None:
+        return {"kind": "", "text": "—"}
+    before = getattr(p, "previous_score", None)
+    if before is None:
+        return {"kind": "new", "text": "new this week"}
+    delta = (p.risk_score or 0) - before
+    moved = ""
+    previous_category = getattr(p, "previous_category", None)
+    if previous_category and previous_category != p.risk_category:
+        moved = f", was {RiskCategory(previous_category).label.lower()}"
+    if abs(delta) < 0.005:
+        return {"kind": "same", "text": f"no change{moved}"}
+    kind = "up" if delta > 0 else "down"
+    return {"kind": kind, "text": f"{kind} {abs(delta):.2f}{moved}"}
+
+
+@dataclass(frozen=True)
+class CohortGap:
+    """A scoped user's students who have no row in the latest run, and why."""
+
+    assigned: int
+    missing: int
+    left: int
+    not_enrolled: int
+
+
+def cohort_gap(week: ScoringWeek, students: QuerySet[Student]) -> CohortGap:
+    """Of the students in a user's scope, those not scored in the latest run: "left" (a terminal
+    outcome, or an enrollment that ended, on or before the as-of date) or "not enrolled" on that
+    date (not yet enrolled, or no enrollment covering it). One aggregate query; each probe uses
+    idx_predictions_student, idx_outcomes_student_date or idx_enrollments_student_entry."""
+    scored = Prediction.objects.filter(
+        student_id=OuterRef("pk"), model_version_id=week.model.model_version, as_of=week.as_of
+    )
+    terminal = StudentOutcome.objects.filter(
+        student_id=OuterRef("pk"),
+        outcome_date__lte=week.as_of,
+        outcome_type__in=sorted(str(t) for t in StudentOutcome.TERMINAL),
+    )
+    ended = Enrollment.objects.filter(student_id=OuterRef("pk"), exit_date__lt=week.as_of)
+    left = Q(Exists(terminal)) | Q(Exists(ended))
+    counts = (
+        Student.objects.filter(pk__in=students.values("pk"))
+        .order_by()
+        .aggregate(
+            assigned=Count("pk"),
+            missing=Count("pk", filter=~Q(Exists(scored))),
+            left=Count("pk", filter=~Q(Exists(scored)) & left),
+        )
+    )
+    return CohortGap(
+        assigned=counts["assigned"],
+        missing=counts["missing"],
+        left=counts["left"],
+        not_enrolled=counts["missing"] - counts["left"],
+    )
+
+
+def histogram_by_category(
+    rows: QuerySet[Prediction], key: str
+) -> tuple[dict[str, int], list[tuple[float, dict[str, int]]]]:
+    """The category counts ({category: count} in CATEGORY_ORDER) and
+    [(bin lower bound, {category: count})] for HISTOGRAM_BINS equal bins of risk_score, each bin
+    split by the students' risk category (the model's own cut-offs), so that a colour always
+    means a category. One GROUP BY over every category (the counts are its column sums; a
+    category filter keeps that category's part of the bins), cached under `key`."""
+
+    def compute():
+        found: dict = {}
+        for b, category, n in (
+            rows.order_by()
+            .annotate(
+                bin=Least(
+                    Cast(F("risk_score") * HISTOGRAM_BINS, IntegerField()),
+                    Value(HISTOGRAM_BINS - 1),
+                )
+            )
+            .values_list("bin", "risk_category")
+            .annotate(n=Count("pk"))
+            .values_list("bin", "risk_category", "n")
+        ):
+            cell = found.setdefault(b, {})
+            cell[str(category)] = cell.get(str(category), 0) + n
+        counts = {
+            str(c): sum(cell.get(str(c), 0) for cell in found.values()) for c in CATEGORY_ORDER
+        }
+        bins = [
+            (i / HISTOGRAM_BINS, {str(c): found.get(i, {}).get(str(c), 0) for c in CATEGORY_ORDER})
+            for i in range(HISTOGRAM_BINS)
+        ]
+        return counts, bins
+
+    return _cached(f"dash:hist-cat:{key}", compute)
+
+
 # --- Attendance trends ------------------------------------------------------------------------
 
 
@@ -440,25 +662,53 @@ def latest_attendance_date() -> dt.date | None:
     return AttendanceRecord.objects.order_by("-date").values_list("date", flat=True).first()
 
 
-def attendance_trends(
-    students: QuerySet[Student], everyone: bool, scope_key: str, weeks: int, today: dt.date
-) -> tuple[dt.date | None, list[dict]]:
-    """The schema document's "weekly attendance rates by grade level", for the visible students.
+# Grade bands for the trends: one line per band reads where thirteen grade lines did not.
+GRADE_BANDS = (("K-5", range(0, 6)), ("6-8", range(6, 9)), ("9-12", range(9, 13)))
+NO_GRADE = "no grade"
 
-    The window is the `weeks` weeks up to the newest recorded school day (not CURRENT_DATE, so a
-    district between school years still sees its last weeks), capped at today. One GROUP BY, which
-    reads the window's rows through idx_attendance_date_status.
-    Returns (end date, rows of {grade_level, week, total_records, present_count, attendance_rate}).
+
+def grade_band(grade: int | None) -> str:
+    for name, grades in GRADE_BANDS:
+        if grade in grades:
+            return name
+    return NO_GRADE
+
+
+def trends_window(end: dt.date, weeks: int) -> dt.date:
+    """The Monday that starts a window of `weeks` whole Monday-to-Sunday weeks ending with the
+    week of `end`: the heading and the rows name the same weeks."""
+    return end - dt.timedelta(days=end.weekday()) - dt.timedelta(weeks=weeks - 1)
+
+
+def attendance_trends(
+    students: QuerySet[Student],
+    everyone: bool,
+    scope_key: str,
+    weeks: int,
+    today: dt.date,
+    school: str | None = None,
+) -> tuple[dt.date | None, dt.date | None, list[dict]]:
+    """Weekly attendance rates by grade band (K-5, 6-8, 9-12) for the visible students (of one
+    school when given): the schema document's "weekly attendance rates by grade level", folded
+    into bands.
+
+    The window is the `weeks` whole weeks up to the newest recorded school day (not
+    CURRENT_DATE, so a district between school years still sees its last weeks), capped at
+    today. One GROUP BY, which reads the window's rows through idx_attendance_date_status.
+    Returns (first day, last day, rows of {band, week, total_records, present_count,
+    attendance_rate}).
     """
     latest = latest_attendance_date()
     if latest is None:
-        return None, []
+        return None, None, []
     end = min(latest, today)
-    start = end - dt.timedelta(weeks=weeks)
+    start = trends_window(end, weeks)
 
     def compute():
-        records = AttendanceRecord.objects.filter(date__gt=start, date__lte=end)
+        records = AttendanceRecord.objects.filter(date__gte=start, date__lte=end)
         records = for_students(records, students, everyone)
+        if school:
+            records = records.filter(student__school=school)
         # Grouped by day, then folded into Monday-to-Sunday weeks (DATE_TRUNC('week')) here: the
         # same sums, without a week function called on every row (on SQLite a Python function:
         # 3.9 s against 1.1 s for a trial district's 600,000 rows of 8 weeks).
@@ -470,24 +720,54 @@ def attendance_trends(
                 present_count=Count("pk", filter=Q(status=AttendanceStatus.PRESENT)),
             )
         )
-        weeks: dict[tuple[dt.date, int], list[int]] = {}
+        sums: dict[tuple[dt.date, str], list[int]] = {}
         for day in days:
             week = day["date"] - dt.timedelta(days=day["date"].weekday())
-            sums = weeks.setdefault((week, day["student__grade_level"]), [0, 0])
-            sums[0] += day["total_records"]
-            sums[1] += day["present_count"]
+            cell = sums.setdefault((week, grade_band(day["student__grade_level"])), [0, 0])
+            cell[0] += day["total_records"]
+            cell[1] += day["present_count"]
         return [
             {
-                "grade_level": grade,
+                "band": band,
                 "week": week,
                 "total_records": total,
                 "present_count": present,
-                "attendance_rate": round(present / total, 3),
+                "attendance_rate": present / total,
             }
-            for (week, grade), (total, present) in sorted(weeks.items())
+            for (week, band), (total, present) in sorted(sums.items())
         ]
 
-    return end, _cached(f"trends:{scope_key}:{start}:{end}", compute)
+    return start, end, _cached(f"trends:{scope_key}:{school}:{start}:{end}", compute)
+
+
+def chronically_absent(students: QuerySet[Student], everyone: bool, school: str | None = None):
+    """(as-of date, rows) of the visible students (of one school when given) whose latest
+    weekly feature row has a year-to-date attendance rate below CHRONIC_ABSENCE_BELOW, lowest
+    first. One query: the newest feature date is a sub-select (a backward scan of
+    idx_features_date), its rows below the cut are read through idx_features_date."""
+    latest = StudentFeatures.objects.order_by("-feature_date").values("feature_date")[:1]
+    rows = StudentFeatures.objects.filter(
+        feature_date=Subquery(latest), attendance_rate__lt=_CHRONIC_CUT_REAL
+    )
+    rows = for_students(rows, students, everyone)
+    if school:
+        rows = rows.filter(student__school=school)
+    found = list(
+        rows.select_related("student")
+        .only(
+            "student_id",
+            "feature_date",
+            "attendance_rate",
+            "feature_vector",
+            "student__district_id",
+            "student__first_name",
+            "student__last_name",
+            "student__school",
+            "student__grade_level",
+        )
+        .order_by("attendance_rate", "student__district_id")
+    )
+    return (found[0].feature_date if found else None), found
 
 
 # --- Model performance ------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from django import forms
 from analytics import page_cache
 from analytics.dashboards import SORT_LABELS, DashboardQuery
 from analytics.features import FEATURE_NAMES
+from mlmodels import explain
 from mlmodels.models import RiskCategory
 from students.access import scope_key, visible_students
 from students.forms import GRADE_CHOICES, school_choices
@@ -35,8 +36,15 @@ class DashboardFilterForm(forms.Form):
     )
     factor = forms.ChoiceField(
         label="Risk factor (top 3)",
-        choices=[("", "Any factor"), *((n, n.replace("_", " ")) for n in FEATURE_NAMES)],
+        # Only what can be a factor (explain.NOT_FACTORS never is), in words.
+        choices=[
+            ("", "Any factor"),
+            *((n, explain.label(n)) for n in FEATURE_NAMES if n not in explain.NOT_FACTORS),
+        ],
         required=False,
+    )
+    chronic_absence = forms.BooleanField(
+        label="Chronically absent (missing 10% or more of school days)", required=False
     )
     newly_high = forms.BooleanField(label="Newly high this week", required=False)
     without_intervention = forms.BooleanField(
@@ -62,6 +70,7 @@ class DashboardFilterForm(forms.Form):
             newly_high=bool(data.get("newly_high")),
             without_intervention=bool(data.get("without_intervention")),
             check_in_due=bool(data.get("check_in_due")),
+            chronic_absence=bool(data.get("chronic_absence")),
             today=today,
             search=search,
             sort=data.get("sort") or "risk",
@@ -85,8 +94,13 @@ WEEK_CHOICES = [
 
 class TrendsForm(forms.Form):
     weeks = forms.TypedChoiceField(
-        choices=WEEK_CHOICES, coerce=int, empty_value=8, required=False, initial=8
+        label="Window", choices=WEEK_CHOICES, coerce=int, empty_value=8, required=False, initial=8
     )
+    school = forms.ChoiceField(label="School", required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].choices = [("", "All schools"), *cached_school_choices(user)]
 
 
 class SchoolForm(forms.Form):

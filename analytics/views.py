@@ -6,7 +6,6 @@ whatever the number of students (tests/web/test_query_counts.py).
 """
 
 import csv
-import datetime as dt
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -20,6 +19,8 @@ from django.views.decorators.http import require_http_methods
 from analytics import access_log, charts, dashboards, page_cache, support
 from analytics.forms import DashboardFilterForm, SchoolForm, SearchForm, TrendsForm
 from analytics.models import AccessPage
+from mlmodels import explain
+from mlmodels.models import RiskCategory
 from records.csv_format import spreadsheet_safe
 from students import interventions
 from students.access import dashboard_view, scope_key, sees_everyone, visible_students
@@ -35,6 +36,7 @@ QUERY_FIELDS = (
     "newly_high",
     "without_intervention",
     "check_in_due",
+    "chronic_absence",
     "sort",
 )
 
@@ -115,42 +117,72 @@ def _query_string(form) -> str:
 
 def _data_context(form, query, week, students, everyone, rows, scope, number) -> dict:
     week_key = f"{scope}:{week.model.model_version}:{week.as_of}"
-    counts = dashboards.category_counts(rows, f"{week_key}:{query.cache_key()}")
-    page = dashboards.page_of(rows, counts, query, number, PER_PAGE)
+    counts, histogram = dashboards.histogram_by_category(rows, f"{week_key}:{query.cache_key()}")
+    if query.category:
+        histogram = [
+            (low, {c: n if c == query.category else 0 for c, n in values.items()})
+            for low, values in histogram
+        ]
+    page = dashboards.page_of(rows, counts, query, number, PER_PAGE, week)
     plans = dashboards.open_plans([p.student_id for p in page.rows])
-    histogram = dashboards.score_histogram(rows, week_key, query)
     weekly = dashboards.weekly_category_counts(week, students, everyone, query, scope)
+    domains = dashboards.domain_status([getattr(p, "features", None) for p in page.rows])
+    labels = dict(RiskCategory.choices)
     return {
         "form": form,
         "query": query,
         "week": week,
-        "rows": [_row(p, plans.get(p.student_id)) for p in page.rows],
+        "rows": [
+            _row(p, plans.get(p.student_id), week, cards)
+            for p, cards in zip(page.rows, domains, strict=True)
+        ],
+        "domain_rules": dashboards.domain_rules(),
         "counts": counts,
         "total": sum(counts.values()),
+        # Who of a caseload is not in the latest run, and why (scoped users only).
+        "gap": None if everyone else dashboards.cohort_gap(week, students),
         "page": page,
         "histogram": [
-            (low, round(low + 1 / dashboards.HISTOGRAM_BINS, 1), n) for low, n in histogram
+            (low, round(low + 1 / dashboards.HISTOGRAM_BINS, 1), [values[c] for c in values])
+            for low, values in histogram
         ],
+        "categories": [labels[c] for c in dashboards.CATEGORY_ORDER],
         "weekly": weekly,
-        "histogram_chart": charts.bar_chart(
+        "histogram_chart": charts.stacked_bars(
             "risk-distribution",
-            "Students by risk score",
-            [(f"{low:.1f}", n) for low, n in histogram],
-            colours=[_bin_colour(low) for low, _ in histogram],
+            "Students by risk score (bands of 0.1), coloured by risk category",
+            [
+                (f"{low:.1f}", {labels[c]: n for c, n in values.items()})
+                for low, values in histogram
+            ],
+            {labels[c]: charts.CATEGORY_COLOURS[c] for c in dashboards.CATEGORY_ORDER},
         ),
         "weekly_chart": charts.stacked_bars(
             "weekly-categories",
-            "Risk categories over recent weeks",
-            [(f"{as_of:%b %d}", values) for as_of, values in weekly],
-            charts.CATEGORY_COLOURS,
+            "Students per risk category in each weekly run",
+            [
+                (f"{as_of:%b %d}", {labels[c]: n for c, n in values.items()})
+                for as_of, values in weekly
+            ],
+            {labels[c]: charts.CATEGORY_COLOURS[c] for c in dashboards.CATEGORY_ORDER},
         ),
     }
 
 
-def _row(p, plan=None) -> dict:
+def _percent(value) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _row(p, plan=None, week=None, cards=()) -> dict:
     """One dashboard line, formatted here: per-cell template filters cost more than the SQL."""
     s = p.student
+    attendance = dashboards.attendance_figures(getattr(p, "features", None))
     return {
+        "cards": cards,
+        "ytd": _percent(attendance["ytd"]),
+        "d30": _percent(attendance["d30"]),
+        "chronic": attendance["chronic"],
+        "change": dashboards.change(p, week) if week else {"kind": "", "text": "—"},
         "support": (
             f"Tier {plan.tier} · {plan.owner.username if plan.owner else 'no owner'}"
             if plan
@@ -165,21 +197,11 @@ def _row(p, plan=None) -> dict:
         "category_label": p.get_risk_category_display() or "",
         "score": "" if p.risk_score is None else f"{p.risk_score:.2f}",
         "factors": [
-            f["factor"]
+            f
             for f in (p.risk_factors or [])[: dashboards.TOP_FACTORS]
             if isinstance(f, dict) and (f.get("weight") or 0) > 0
         ],
     }
-
-
-def _bin_colour(low: float) -> str:
-    if low >= 0.75:
-        return charts.CATEGORY_COLOURS["critical"]
-    if low >= 0.5:
-        return charts.CATEGORY_COLOURS["high"]
-    if low >= 0.25:
-        return charts.CATEGORY_COLOURS["medium"]
-    return charts.CATEGORY_COLOURS["low"]
 
 
 class _Echo:
@@ -240,7 +262,11 @@ def dashboard_export(request):
         for p in dashboards.ordered_for_export(rows, query).iterator(chunk_size=2000):
             s = p.student
             sent.append(s.pk)
-            top = "; ".join(f["factor"] for f in (p.risk_factors or [])[:3] if isinstance(f, dict))
+            top = "; ".join(
+                f.get("label") or explain.label(f.get("factor", ""))
+                for f in (p.risk_factors or [])[:3]
+                if isinstance(f, dict)
+            )
             row = [
                 s.district_id,
                 s.last_name,
@@ -263,51 +289,73 @@ def dashboard_export(request):
 
 @dashboard_view
 def attendance_trends(request):
-    """Weekly attendance rate by grade level (the schema document's query): chart and table."""
-    form = TrendsForm(request.GET or None)
-    weeks = (form.cleaned_data.get("weeks") if form.is_valid() else None) or 8
+    """Weekly attendance rate by grade band (the schema document's query, folded into K-5, 6-8
+    and 9-12), of one school or all the user sees: chart and table; and the chronically absent
+    students of the user's scope."""
+    form = TrendsForm(request.GET or None, user=request.user, initial={"weeks": 8})
+    valid = form.is_valid()
+    weeks = (form.cleaned_data.get("weeks") if valid else None) or 8
+    school = (form.cleaned_data.get("school") if valid else None) or None
     students = visible_students(request.user)
-    end, rows = dashboards.attendance_trends(
-        students,
-        sees_everyone(request.user),
-        scope_key(request.user),
-        weeks,
-        timezone.localdate(),
+    everyone = sees_everyone(request.user)
+    start, end, rows = dashboards.attendance_trends(
+        students, everyone, scope_key(request.user), weeks, timezone.localdate(), school
     )
     week_labels = sorted({r["week"] for r in rows})
-    grades = sorted({r["grade_level"] for r in rows}, key=lambda g: (g is None, g))
-    by_key = {(r["grade_level"], r["week"]): r["attendance_rate"] for r in rows}
-    series = [(_grade_label(g), [by_key.get((g, w)) for w in week_labels]) for g in grades]
+    order = [name for name, _ in dashboards.GRADE_BANDS] + [dashboards.NO_GRADE]
+    bands = [b for b in order if any(r["band"] == b for r in rows)]
+    by_key = {(r["band"], r["week"]): r["attendance_rate"] for r in rows}
+    series = [
+        (
+            f"Grades {b}" if b != dashboards.NO_GRADE else b,
+            [by_key.get((b, w)) for w in week_labels],
+        )
+        for b in bands
+    ]
+    values = [v for _, pts in series for v in pts if v is not None]
     chart = charts.line_chart(
         "attendance-trends",
-        "Weekly attendance rate by grade level",
+        "Share of attendance records marked present, week by week, by grade band",
         [f"{w:%b %d}" for w in week_labels],
         series,
-        low_value=min([v for _, pts in series for v in pts if v is not None] or [0]) // 0.05 * 0.05,
+        low_value=min(values or [0]) // 0.05 * 0.05,
         top_value=1.0,
         percent=True,
     )
-    table = [{"week": w, "cells": [by_key.get((g, w)) for g in grades]} for w in week_labels]
+    table = [
+        {"week": w, "cells": [_percent(by_key.get((b, w))) for b in bands]} for w in week_labels
+    ]
+    for r in rows:
+        r["percent"] = _percent(r["attendance_rate"])
+    as_of, absent = dashboards.chronically_absent(students, everyone, school)
     return render(
         request,
         "analytics/attendance.html",
         {
-            "form": form if form.is_bound else TrendsForm(initial={"weeks": weeks}),
+            "form": form,
             "weeks": weeks,
+            "school": school,
             "end": end,
-            "start": end - dt.timedelta(weeks=weeks) + dt.timedelta(days=1) if end else None,
+            "start": start,
             "rows": rows,
-            "grades": [_grade_label(g) for g in grades],
+            "bands": [s for s, _ in series],
             "table": table,
             "chart": chart,
+            "absent_as_of": as_of,
+            "absent": [
+                {
+                    "name": f"{f.student.last_name}, {f.student.first_name}",
+                    "district_id": f.student.district_id,
+                    "school": f.student.school or "",
+                    "grade": f.student.grade_label,
+                    "url": reverse("student_profile", args=[f.student_id]),
+                    "ytd": _percent(f.attendance_rate),
+                    "d30": _percent(dashboards.attendance_figures(f.feature_vector)["d30"]),
+                }
+                for f in absent
+            ],
         },
     )
-
-
-def _grade_label(grade: int | None) -> str:
-    if grade is None:
-        return "no grade"
-    return "K" if grade == 0 else f"Grade {grade}"
 
 
 # --- Support: the work list, the interventions report, the MTSS export ----------------------------

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+import math
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -14,7 +15,8 @@ from django.views.decorators.http import require_http_methods
 
 from analytics import charts, dashboards
 from mlmodels.forms import FeedbackForm
-from mlmodels.metrics import FEW_POSITIVES
+from mlmodels.intervals import auc_interval, top_k_rows, wilson_interval
+from mlmodels.metrics import FEW_POSITIVES, K_SHARES
 from mlmodels.models import FeedbackType, ModelMetadata, Prediction
 from mlmodels.training import GRADE_BANDS
 from students.access import dashboard_view, may_give_feedback, sees_everyone, visible_students
@@ -62,6 +64,13 @@ def prediction_feedback(request, prediction_id):
     return render(request, "students/profile.html", context, status=status)
 
 
+# The feedback chart's legend: what each answer means, in a few words.
+FEEDBACK_WORDS = {
+    FeedbackType.TRUE_POSITIVE: "Flagged, outcome happened",
+    FeedbackType.FALSE_POSITIVE: "Flagged, no outcome",
+    FeedbackType.TRUE_NEGATIVE: "Not flagged, no outcome",
+    FeedbackType.FALSE_NEGATIVE: "Not flagged, outcome happened",
+}
 FEEDBACK_WINDOWS = {"30": 30, "90": 90, "365": 365, "all": None}
 
 METRIC_ROWS = [
@@ -126,23 +135,52 @@ def _model_view(model: ModelMetadata, *, suppress: bool = False) -> dict:
 
     precision_k, baseline_k = at_k(metrics, "precision_at_k"), at_k(baseline, "precision_at_k")
     recall_k, baseline_recall_k = at_k(metrics, "recall_at_k"), at_k(baseline, "recall_at_k")
+    validation = _number(metrics.get("validation_samples"))
+    positives = _number(metrics.get("positives"))
+
+    def precision_cell(value, key):
+        """A precision at k with the rows behind it, its students with the outcome (hits),
+        its Wilson 95% interval, and whether it rests on fewer than FEW_POSITIVES hits."""
+        if value is None or not validation:
+            return {"value": value, "n": None, "hits": None, "interval": None, "few": False}
+        n = top_k_rows(K_SHARES[key], int(validation))
+        hits = round(value * n)
+        return {
+            "value": value,
+            "n": n,
+            "hits": hits,
+            "interval": wilson_interval(hits, n),
+            "few": hits < FEW_POSITIVES,
+        }
+
     k_rows = [
         {
             "label": label,
             "precision": precision_k[i],
+            "model_cell": precision_cell(precision_k[i], key),
             "baseline_precision": baseline_k[i],
+            "baseline_cell": precision_cell(baseline_k[i], key),
             "recall": recall_k[i],
             "baseline_recall": baseline_recall_k[i],
         }
-        for i, (_, label) in enumerate(K_LEVELS)
+        for i, (key, label) in enumerate(K_LEVELS)
     ]
+    for row in k_rows:
+        row["cells"] = [row["model_cell"]] + ([row["baseline_cell"]] if baseline else [])
     bars = []
     for i, (_, label) in enumerate(K_LEVELS):
         if precision_k[i] is not None:
-            bars.append((f"{label} model", precision_k[i]))
+            bars.append((f"{label}, model", precision_k[i]))
         if baseline_k[i] is not None:
-            bars.append((f"{label} ABC", baseline_k[i]))
-    colours = [charts.SERIES_COLOURS[0] if "model" in b[0] else "#999999" for b in bars]
+            bars.append((f"{label}, ABC", baseline_k[i]))
+    colours = [charts.SERIES_COLOURS[0] if "model" in b[0] else "#6b6b6b" for b in bars]
+    # A scale that fits the bars (to the next 10% above the largest), not always 0-100%.
+    k_top = min(1.0, math.ceil(max([v for _, v in bars] or [0.1]) * 10 + 1e-9) / 10) or 0.1
+
+    def auc_of(value):
+        if value is None or positives is None or not validation:
+            return None
+        return auc_interval(value, int(positives), int(validation - positives))
 
     def calibration_bins(source):
         calibration = source.get("calibration")
@@ -213,6 +251,12 @@ def _model_view(model: ModelMetadata, *, suppress: bool = False) -> dict:
         for b in own
     ]
     auc, rules_auc = _number(metrics.get("auc_roc")), _number(baseline.get("auc_roc"))
+    for row in rows:
+        if row["label"] == "AUC-ROC":
+            row["model_interval"] = auc_of(row["model"])
+            row["baseline_interval"] = auc_of(row["baseline"])
+            row["few"] = positives is not None and positives < FEW_POSITIVES
+            row["positives"] = positives
     return {
         "model": model,
         "rows": rows,
@@ -225,11 +269,12 @@ def _model_view(model: ModelMetadata, *, suppress: bool = False) -> dict:
         "k_rows": k_rows,
         "k_chart": charts.bar_chart(
             f"precision-at-k-{model.model_version}",
-            "Precision among the students ranked highest",
+            "Precision at 5, 10 and 20%: the share of the students ranked highest who had the"
+            " outcome, this model (blue) beside the ABC rules (grey)",
             bars,
             colours=colours,
             percent=True,
-            top_value=1.0,
+            top_value=k_top,
         )
         if bars
         else None,
@@ -320,21 +365,28 @@ def model_performance(request):
                 suppressed=True, feedback_count=None, avg_predicted_risk=None, avg_confidence=None
             )
     versions = sorted({r["model_version"] or "" for r in counts})
+    words = {t: FEEDBACK_WORDS.get(t, t) for t in FeedbackType.values}
     feedback_chart = charts.stacked_bars(
         "feedback-counts",
-        "Educator feedback by model version and type",
+        "Educator feedback on each model version: how many answers of each kind",
         [
             (
                 v or "none",
                 {
-                    r["type"] or "none": r["feedback_count"]
+                    words.get(r["type"], "not given"): r["feedback_count"]
                     for r in counts
                     if (r["model_version"] or "") == v and r["feedback_count"] is not None
                 },
             )
             for v in versions
         ],
-        dict(zip(FeedbackType.values, ("#5b9b5b", "#d9534f", "#1f5f99", "#f0ad4e"), strict=True)),
+        dict(
+            zip(
+                (words[t] for t in FeedbackType.values),
+                ("#2e7d32", "#b23b3b", "#1f5f99", "#8a5a00"),
+                strict=True,
+            )
+        ),
     )
     return render(
         request,

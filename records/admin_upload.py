@@ -7,6 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
@@ -16,6 +17,47 @@ from records.importing import ImportRejected, district_import
 from records.models import ImportRun
 
 BY_NAME = {f.name: f for f in FORMATS}
+# Words for the cells' SQL types, for the format's description on the page.
+TYPE_WORDS = {
+    "text": "text",
+    "integer": "whole number",
+    "real": "decimal number",
+    "date": "date, YYYY-MM-DD",
+    "boolean": "true or false",
+}
+
+
+def format_description() -> list[dict]:
+    """Each file of the interchange format: its name, template link, key and columns (name,
+    required, kind of value), for the upload page."""
+    return [
+        {
+            "name": f.name,
+            "filename": f.filename,
+            "key": ", ".join(f.key),
+            "columns": [
+                {
+                    "name": c.name,
+                    "required": c.required,
+                    "kind": TYPE_WORDS.get(getattr(c.read, "sql_type", ""), "text"),
+                }
+                for c in f.columns
+            ],
+        }
+        for f in FORMATS
+    ]
+
+
+def template_view(model_admin, request, name: str):
+    """The empty CSV template of one file: its header row, UTF-8, ready to fill in."""
+    if not any(request.user.has_perms(_permissions_for(n)) for n in FILE_MODELS):
+        raise PermissionDenied
+    fmt = BY_NAME.get(name)
+    if fmt is None:
+        raise Http404("No such file in the interchange format.")
+    response = HttpResponse(",".join(fmt.column_names) + "\r\n", content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{fmt.filename}"'
+    return response
 
 
 def _permissions_for(name: str) -> list[str]:
@@ -71,5 +113,6 @@ def upload_view(model_admin, request):
         "rejected": rejected,
         "too_big": too_big and f"{limit / 1e6:,.0f} MB",
         "preselected": request.GET.get("file", ""),
+        "formats": format_description(),
     }
     return TemplateResponse(request, "admin/records/importrun/upload.html", context)

@@ -1,7 +1,12 @@
+import datetime as dt
+import re
+
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.urls import reverse
+from django.utils import formats, timezone
 from rangefilter.filters import DateRangeFilterBuilder
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -9,7 +14,7 @@ from analytics.access_log import AccessLoggedAdmin
 from analytics.models import AccessPage
 from records.selectors import recent_records
 from students.access import sees_everyone
-from students.forms import AssignmentForm
+from students.forms import GRADE_CHOICES, AssignmentForm
 from students.models import Assignment, CaseNote, CheckIn, Intervention, InterventionType, Student
 
 # The student's full record lists, as admin changelists filtered to that student.
@@ -23,13 +28,96 @@ RECORD_LISTS = [
 ]
 
 
+# Control characters (C0/C1, line and paragraph separators, text-direction overrides) in a
+# name: invisible on screen, and a name with U+202E reads backwards. The CSV import refuses the
+# same characters (records/csv_format.py).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+class GradeFilter(admin.SimpleListFilter):
+    """The grade as the list shows it: K, then 1 to 12."""
+
+    title = "grade"
+    parameter_name = "grade_level"
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, label in GRADE_CHOICES if value != ""]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(grade_level=int(value)) if value and value.isdigit() else queryset
+
+
+class SchoolFilter(admin.SimpleListFilter):
+    """The schools that have students (idx_students_school_grade), not a free-text field."""
+
+    title = "school"
+    parameter_name = "school"
+
+    def lookups(self, request, model_admin):
+        schools = (
+            Student.objects.exclude(school__isnull=True)
+            .exclude(school="")
+            .order_by("school")
+            .values_list("school", flat=True)
+            .distinct()
+        )
+        return [(school, school) for school in schools]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(school=self.value()) if self.value() else queryset
+
+
+class StudentAdminForm(forms.ModelForm):
+    """The student form: names without control characters; the school a hand-entered student
+    belongs to (so that school caseloads reach them)."""
+
+    class Meta:
+        model = Student
+        # The admin's fieldsets choose the fields shown; these are the editable ones.
+        fields = (
+            "district_id",
+            "last_name",
+            "first_name",
+            "school",
+            "grade_level",
+            "date_of_birth",
+            "gender",
+            "ethnicity",
+            "socioeconomic_status",
+            "parent_contact",
+            "enrollment_date",
+            "gpa",
+            "attendance_rate",
+            "student_metadata",
+        )
+
+    def _clean_name(self, name: str) -> str:
+        value = self.cleaned_data.get(name) or ""
+        bad = _CONTROL.search(value)
+        if bad:
+            raise forms.ValidationError(
+                f"Remove the invisible control character U+{ord(bad.group()):04X}: a name holds"
+                " letters, spaces, hyphens and apostrophes."
+            )
+        return value
+
+    def clean_first_name(self) -> str:
+        return self._clean_name("first_name")
+
+    def clean_last_name(self) -> str:
+        return self._clean_name("last_name")
+
+
 @admin.register(Student)
 class StudentAdmin(AccessLoggedAdmin, SimpleHistoryAdmin):
     access_page = AccessPage.ADMIN_STUDENT
+    form = StudentAdminForm
     list_display = (
         "district_id",
         "last_name",
         "first_name",
+        "school",
         "grade",
         "enrollment_date",
         "gpa",
@@ -37,7 +125,8 @@ class StudentAdmin(AccessLoggedAdmin, SimpleHistoryAdmin):
     )
     list_display_links = ("district_id", "last_name")
     list_filter = (
-        "grade_level",
+        SchoolFilter,
+        GradeFilter,
         ("enrollment_date", DateRangeFilterBuilder(title="enrollment date")),
         "gender",
         "socioeconomic_status",
@@ -45,9 +134,12 @@ class StudentAdmin(AccessLoggedAdmin, SimpleHistoryAdmin):
     search_fields = ("=district_id", "^last_name", "^first_name")
     search_help_text = "District ID (exact), or the start of a last or first name."
     show_full_result_count = False
-    readonly_fields = ("id", "created_at", "updated_at")
+    readonly_fields = ("id", "created", "updated")
     fieldsets = (
-        (None, {"fields": ("district_id", ("last_name", "first_name"), "grade_level")}),
+        (
+            None,
+            {"fields": ("district_id", ("last_name", "first_name"), ("school", "grade_level"))},
+        ),
         (
             "Personal",
             {"fields": ("date_of_birth", "gender", "ethnicity", "socioeconomic_status")},
@@ -57,7 +149,7 @@ class StudentAdmin(AccessLoggedAdmin, SimpleHistoryAdmin):
             "Enrollment and reported figures",
             {"fields": ("enrollment_date", "gpa", "attendance_rate")},
         ),
-        ("Other", {"fields": ("student_metadata", "id", "created_at", "updated_at")}),
+        ("Other", {"fields": ("student_metadata", "id", "created", "updated")}),
     )
     change_form_template = "admin/students/student/change_form.html"
     change_list_template = "admin/records/change_list_with_import.html"
@@ -65,6 +157,16 @@ class StudentAdmin(AccessLoggedAdmin, SimpleHistoryAdmin):
     @admin.display(description="grade", ordering="grade_level")
     def grade(self, obj: Student) -> str:
         return obj.grade_label
+
+    # created_at and updated_at are set by the database: before the first save the unsaved
+    # object holds a DatabaseDefault expression, not a time.
+    @admin.display(description="created at")
+    def created(self, obj: Student) -> str:
+        return _when(getattr(obj, "created_at", None))
+
+    @admin.display(description="updated at")
+    def updated(self, obj: Student) -> str:
+        return _when(getattr(obj, "updated_at", None))
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "import_file": "students"}
@@ -88,6 +190,12 @@ class StudentAdmin(AccessLoggedAdmin, SimpleHistoryAdmin):
                     )
                 )
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+def _when(value) -> str:
+    if isinstance(value, dt.datetime):
+        return formats.localize(timezone.localtime(value))
+    return "— (set when saved)"
 
 
 @admin.register(Assignment)

@@ -8,11 +8,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 
 class EstimatedCountPaginator(Paginator):
-    """Counts an unfiltered PostgreSQL table from the planner's statistics.
+    """Counts an unfiltered large table from an estimate.
 
     An exact COUNT(*) over tens of millions of attendance rows takes seconds on every page of
-    the admin list. For an unfiltered list the estimate (pg_class.reltuples, kept current by
-    autovacuum) is enough to paginate; a filtered list is counted exactly.
+    the admin list. For an unfiltered list an estimate is enough to paginate: on PostgreSQL the
+    planner's statistics (pg_class.reltuples, kept current by autovacuum), on SQLite the largest
+    rowid (one probe; the number of rows ever inserted, exact until rows are deleted). A
+    filtered list is counted exactly.
     """
 
     @cached_property
@@ -22,15 +24,17 @@ class EstimatedCountPaginator(Paginator):
         if query is None or query.where or query.distinct:
             return super().count
         connection = connections[queryset.db]
-        if connection.vendor != "postgresql":
+        table = queryset.model._meta.db_table
+        if connection.vendor == "postgresql":
+            sql, params = "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [table]
+        elif connection.vendor == "sqlite" and queryset.model._meta.managed:
+            sql, params = f"SELECT MAX(rowid) FROM {connection.ops.quote_name(table)}", []
+        else:
             return super().count
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                [queryset.model._meta.db_table],
-            )
+            cursor.execute(sql, params)
             row = cursor.fetchone()
-        estimate = row[0] if row else -1
+        estimate = row[0] if row and row[0] is not None else -1
         # -1 means never analysed; small tables are cheap to count exactly.
         if estimate < 100_000:
             return super().count

@@ -77,3 +77,20 @@ def test_a_user_without_add_permission_cannot_upload(client, django_user_model):
     response = client.post(reverse(URL), {"students": _file("s.csv", "district_id\n")})
     assert response.status_code == 403
     assert Student.objects.count() == 0
+
+
+def test_the_page_offers_each_template_and_explains_the_format(client, data_entry_user):
+    from records.csv_format import FORMATS
+
+    client.force_login(data_entry_user)
+    html = client.get(reverse("admin:records_importrun_upload")).content.decode()
+    assert "docs/data-formats.md" not in html  # no path into the source tree
+    for fmt in FORMATS:
+        url = reverse("admin:records_importrun_template", args=[fmt.name])
+        assert url in html
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response["Content-Disposition"] == f'attachment; filename="{fmt.filename}"'
+        assert response.content.decode().strip().split(",") == list(fmt.column_names)
+    assert "date, YYYY-MM-DD" in html and "<code>district_id</code>" in html
+    assert client.get(reverse("admin:records_importrun_template", args=["nope"])).status_code == 404

@@ -12,23 +12,22 @@ from tests.web.conftest import FULL_METRICS, client_for
 pytestmark = pytest.mark.django_db
 
 
-def test_attendance_trends_by_grade_and_week(client, district, district_admin):
+def test_attendance_trends_by_grade_band_and_week(client, district, district_admin):
     response = client_for(client, district_admin).get(reverse("attendance_trends"))
     assert response.status_code == 200
     rows = response.context["rows"]
-    # Each student has one present record (week of AS_OF) and one absent (the week before).
-    assert {(r["grade_level"], r["present_count"], r["total_records"]) for r in rows} == {
-        (9, 0, 4),
-        (9, 4, 4),
-        (10, 0, 4),
-        (10, 4, 4),
+    # Each student has one present record (week of AS_OF) and one absent (the week before);
+    # grades 9 and 10 are both in the band 9-12.
+    assert {(r["band"], r["present_count"], r["total_records"]) for r in rows} == {
+        ("9-12", 0, 8),
+        ("9-12", 8, 8),
     }
     assert 'data-chart="attendance-trends"' in response.content.decode()
     assert response.context["weeks"] == 8
 
 
 def test_attendance_trends_fold_days_into_monday_to_sunday_weeks(client, superuser):
-    grade_9, grade_10 = StudentFactory(grade_level=9), StudentFactory(grade_level=10)
+    grade_9, grade_6 = StudentFactory(grade_level=9), StudentFactory(grade_level=6)
     days = {
         "2025-09-22": "present",  # Monday
         "2025-09-24": "absent",  # Wednesday
@@ -37,12 +36,14 @@ def test_attendance_trends_fold_days_into_monday_to_sunday_weeks(client, superus
     }
     for day, status in days.items():
         AttendanceRecordFactory(student=grade_9, date=day, status=status)
-    AttendanceRecordFactory(student=grade_10, date="2025-09-23", status="present")
+    AttendanceRecordFactory(student=grade_6, date="2025-09-23", status="present")
     rows = client_for(client, superuser).get(reverse("attendance_trends")).context["rows"]
-    assert [
-        (str(r["week"]), r["grade_level"], r["total_records"], r["present_count"]) for r in rows
-    ] == [("2025-09-22", 9, 3, 2), ("2025-09-22", 10, 1, 1), ("2025-09-29", 9, 1, 0)]
-    assert rows[0]["attendance_rate"] == 0.667
+    assert [(str(r["week"]), r["band"], r["total_records"], r["present_count"]) for r in rows] == [
+        ("2025-09-22", "6-8", 1, 1),
+        ("2025-09-22", "9-12", 3, 2),
+        ("2025-09-29", "9-12", 1, 0),
+    ]
+    assert rows[1]["percent"] == "66.7%"
 
 
 def test_attendance_trends_cover_only_the_students_in_reach(client, district, educator):

@@ -8,4 +8,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         for role, count in roles_sync().items():
-            self.stdout.write(f"{role}: {count} permissions")
+            # A role without admin permissions is normal (counselors and educators work on the
+            # dashboards): said so, not as "0 permissions", which reads as a failure.
+            if count:
+                self.stdout.write(f"{role}: {count} admin permission{'s' if count != 1 else ''}")
+            else:
+                self.stdout.write(f"{role}: dashboards only (no admin permissions needed)")
