@@ -11,8 +11,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from analytics import district_settings
 from analytics.features import FEATURE_NAMES, Windows, compute, school_year_start
-from analytics.models import StudentFeatures
+from analytics.models import DistrictSettings, StudentFeatures
 from analytics.selectors import chunk_records, cohort_ids, school_days
 from analytics.services import features_compute
 from tests.records.factories import (
@@ -177,6 +178,10 @@ def test_a_student_with_no_records_has_missing_values_not_zeros(rows):
     assert vector["academic"] == [None, None, None, None]
     assert vector["features"]["courses_failing"] is None
     assert vector["features"]["missing_assignments_30d"] is None
+    # No attendance feed is not perfect attendance: every attendance count is missing too.
+    for name in ("absences_30d", "excused_absences_30d", "tardies_30d", "longest_absence_streak"):
+        assert vector["features"][name] is None, name
+    assert vector["features"]["incidents_ytd"] == 0  # no incident record: no incident
     assert _coverage(vector) == {"weeks_of_data": 0, "data_quality": 0.0}
     assert vector["trends"][:2] == [None, None]
 
@@ -283,3 +288,42 @@ def test_school_days_are_the_districts_whichever_students_a_chunk_holds(students
     rows = _computed(students, chunk_size=1)
     assert _coverage(rows["B"].feature_vector) == {"weeks_of_data": 1, "data_quality": 0.6}
     assert rows["A"].feature_vector["features"]["longest_absence_streak"] == 3
+
+
+def test_the_districts_grading_scale_and_school_year_drive_the_features(students):
+    """A pass mark of 40, its own letter bands and a school year starting in October (district
+    settings): ENG at 65 then 32.5 passes; GPA points follow the district's bands."""
+    DistrictSettings.objects.create(
+        school_year_start_month=9,
+        school_year_start_day=1,
+        pass_mark=40,
+        grade_bands=[
+            {"letter": "A", "min": 85, "points": 4.0},
+            {"letter": "B", "min": 70, "points": 3.0},
+            {"letter": "C", "min": 55, "points": 2.0},
+            {"letter": "D", "min": 40, "points": 1.0},
+        ],
+    )
+    assert school_year_start(T) == dt.date(2025, 9, 1)
+    features = _computed(students)["A"].feature_vector["features"]
+    # MATH: grades from Sep 10 on, average 90 (A, 4); ENG 65 then 32.5 with the 0 (F below 40).
+    assert features["gpa_current"] == 2.0
+    assert features["courses_failing"] == 1
+    bands = [{"letter": "P", "min": 30, "points": 1}]
+    DistrictSettings.objects.update(pass_mark=30, grade_bands=bands)
+    district_settings.clear()  # update() sends no signal
+    features = _computed(students)["A"].feature_vector["features"]
+    assert features["courses_failing"] == 0
+    assert features["gpa_current"] == 1.0
+
+
+def test_a_school_year_starting_in_october_and_over_age_only_with_a_k12_grade(students):
+    DistrictSettings.objects.create(school_year_start_month=10, school_year_start_day=1)
+    assert school_year_start(dt.date(2025, 9, 30)) == dt.date(2024, 10, 1)
+    assert school_year_start(T) == dt.date(2025, 10, 1)
+    # A learner outside K-12 (an adult programme: no grade level) has no over-age.
+    adult = StudentFactory(date_of_birth=dt.date(1990, 1, 1), grade_level=None)
+    _attend(adult, {"2025-10-02": ["present"]})
+    rows = _computed({**students, "adult": adult})
+    assert rows["adult"].feature_vector["features"]["overage_years"] is None
+    assert rows["B"].feature_vector["features"]["overage_years"] is not None
