@@ -265,3 +265,34 @@ def from_contributions(
         top = up[np.argsort(-push[up], kind="stable")][:MAX_FACTORS]
         out.append([factor(names[i], values[row, i], push[i] / total) for i in top])
     return out
+
+
+BEHAVIOR_FACTORS = (
+    "days_since_last_incident",
+    "incidents_ytd",
+    *(f"incidents_90d_severity_{level}" for level in range(1, 6)),
+)
+
+
+def name_incidents(factors: list[list[dict]], latest: dict, serious_from: int) -> None:
+    """Name the incident behind each behavior factor (in place): its type, severity and date.
+    `latest` maps a row's position to (date, severity, type) of the student's latest incident
+    up to T (the most severe that day); `serious_from` is the district's serious severity."""
+    for position, row in enumerate(factors):
+        incident = latest.get(position)
+        if incident is None:
+            continue
+        day, severity, kind = incident
+        what = f"{kind or 'incident of unrecorded type'}"
+        if severity is not None:
+            what += f", severity {severity}"
+        for item in row:
+            if item["factor"] not in BEHAVIOR_FACTORS or item["value"] is None:
+                continue
+            named = f"latest: {what}, on {day.isoformat()}"
+            if item["factor"] == "days_since_last_incident":
+                item["description"] = f"{item['description']} ({named})"
+                if severity is not None and severity >= serious_from:
+                    item["recommendation"] = SERIOUS_BEHAVIOR_HELP
+            else:
+                item["description"] = f"{item['description']} ({named})"

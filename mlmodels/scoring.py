@@ -21,8 +21,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from analytics import page_cache
+from analytics.features import LOOKBACK_INCIDENTS
 from mlmodels import baseline, explain
-from mlmodels.dataset import MODEL_INPUTS, feature_rows, inputs
+from mlmodels.dataset import MODEL_INPUTS, feature_rows, inputs, uuid_text
 from mlmodels.models import ModelMetadata, Prediction, RiskCategory
 from mlmodels.training import baseline_model, load
 
@@ -95,6 +96,9 @@ def score(model: ModelMetadata, rows: pd.DataFrame) -> pd.DataFrame:
             factors += explain.from_contributions(contributions, inputs(part), MODEL_INPUTS)
         risk = fitted.calibration(raw)
         trust = confidence(risk, fitted.calibration.support(raw), rows["data_quality"])
+    explain.name_incidents(
+        factors, latest_incidents(rows), baseline.thresholds()["severity_at_least"]
+    )
     risk = stored_scores(risk, cutoffs)
     return pd.DataFrame(
         {
@@ -105,6 +109,46 @@ def score(model: ModelMetadata, rows: pd.DataFrame) -> pd.DataFrame:
             "risk_factors": factors,
         }
     )
+
+
+def latest_incidents(rows: pd.DataFrame) -> dict[int, tuple]:
+    """{row position: (date, severity, type)} of each row's student's latest incident up to
+    the row's as-of date and within the 365 days incident features look back (the most severe
+    of that day), read in one query per as-of date."""
+    out: dict[int, tuple] = {}
+    if rows.empty or "as_of" not in rows:
+        return out
+    dates = rows["as_of"].to_numpy()
+    for as_of in sorted(set(dates)):
+        first = as_of - dt.timedelta(days=LOOKBACK_INCIDENTS - 1)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT student_id, incident_date, severity_level, incident_type "
+                "FROM discipline_incidents WHERE incident_date BETWEEN %s AND %s",
+                [first, as_of],
+            )
+            found = cursor.fetchall()
+        if not found:
+            continue
+        incidents = pd.DataFrame(found, columns=["student_id", "date", "severity", "type"])
+        incidents["student_id"] = uuid_text(incidents["student_id"])
+        incidents["date"] = pd.to_datetime(incidents["date"]).dt.date
+        incidents["rank"] = incidents["severity"].fillna(0)
+        latest = incidents.sort_values(["date", "rank"]).groupby("student_id").tail(1)
+        by_student = {
+            row.student_id: (
+                row.date,
+                None if pd.isna(row.severity) else int(row.severity),
+                row.type,
+            )
+            for row in latest.itertuples()
+        }
+        student_ids = rows["student_id"].to_numpy()
+        for position in np.flatnonzero(dates == as_of):
+            incident = by_student.get(student_ids[position])
+            if incident is not None:
+                out[int(position)] = incident
+    return out
 
 
 def predict(

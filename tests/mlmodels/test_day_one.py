@@ -99,3 +99,27 @@ def test_the_admin_deactivates_a_model(client, superuser):
     )
     learned.refresh_from_db()
     assert not learned.is_active
+
+
+def test_a_behavior_factor_names_the_incident_type_severity_and_date():
+    """A severity-5 fight three days before T: the factor says what happened and when, and asks
+    for the serious response (issue: "days since last incident" alone missed the obvious)."""
+    from tests.analytics.test_features import _attend
+    from tests.records.factories import DisciplineIncidentFactory
+
+    student = StudentFactory(grade_level=9, enrollment_date=dt.date(2025, 8, 1))
+    _attend(student, {"2025-09-08": ["present"], "2025-09-09": ["present"]})
+    DisciplineIncidentFactory(student=student, incident_date="2025-08-20", severity_level=1)
+    DisciplineIncidentFactory(
+        student=student, incident_date="2025-09-11", severity_level=5, incident_type="Fighting"
+    )
+    call_command("compute_features", "--as-of", AS_OF.isoformat(), "--no-progress")
+    call_command("predict", "--as-of", AS_OF.isoformat())
+    factors = Prediction.objects.get(student=student, as_of=AS_OF).risk_factors
+    behavior = [f for f in factors if f["factor"] == "incidents_90d_severity_5"]
+    assert behavior, factors
+    assert behavior[0]["description"] == (
+        "Had 1 severity-5 incident in the last 90 days "
+        "(latest: Fighting, severity 5, on 2025-09-11)"
+    )
+    assert behavior[0]["label"] == "Severity-5 incidents, last 90 days"
