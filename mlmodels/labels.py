@@ -12,10 +12,12 @@ Rules (docs/model.md, "Labels"):
   feedback of type true_positive or false_negative ("the outcome happened") with an adverse
   outcome_type and an outcome_date counts as that outcome of the prediction's student on that
   date. Feedback saying nothing happened never removes a recorded outcome.
-- The data covers the days up to the latest attendance record (attendance is taken every school
-  day, so that is how far the records are complete), or up to the day the district names
-  (--data-through). A row whose window (T, T + H] ends after
-  that day is not over yet and never becomes a training or validation row.
+- The data covers the days up to the furthest that attendance, grades or discipline reach (each
+  source's latest day with a usual volume of records, so one mistyped date does not count;
+  imports refuse dates after the day of the import), or up to the day the district names
+  (--data-through). train_model and backtest say which source sets it and which lag. A row
+  whose window (T, T + H] ends after that day is not over yet and never becomes a training or
+  validation row.
 """
 
 import datetime as dt
@@ -41,12 +43,65 @@ def adverse_outcomes(names: Iterable[str] | None = None) -> tuple[str, ...]:
     return tuple(sorted(names or settings.EDUPULSE_ADVERSE_OUTCOMES))
 
 
-def data_end() -> dt.date | None:
-    """The last day the data covers: the latest attendance record's date."""
+# Kinds of record that are dated every school day or along it: (table, date column).
+SOURCES = {
+    "attendance": ("attendance_records", "date"),
+    "grades": ("grades", "submission_date"),
+    "discipline": ("discipline_incidents", "incident_date"),
+}
+# A day counts as reached by a source when it holds at least this share of the source's median
+# records per day (over its latest 60 recorded days): a stray row dated later (a typo) does not
+# move how far the data reaches.
+STRAY_SHARE = 0.01
+LAGGING_DAYS = 30  # a source ending this much before the others is shown as lagging
+
+
+def _date(value) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def data_end_by_source() -> dict[str, dt.date]:
+    """How far each kind of record reaches: its latest day with a usual volume of records
+    (`STRAY_SHARE`), for the sources that have records."""
+    reached = {}
     with connection.cursor() as cursor:
-        cursor.execute("SELECT MAX(date) FROM attendance_records")
-        (day,) = cursor.fetchone()
-    return dt.date.fromisoformat(day) if isinstance(day, str) else day
+        for source, (table, column) in SOURCES.items():
+            cursor.execute(
+                f"SELECT {column}, COUNT(*) FROM {table} GROUP BY {column} "
+                f"ORDER BY {column} DESC LIMIT 60"
+            )
+            days = cursor.fetchall()
+            if not days:
+                continue
+            counts = sorted(n for _, n in days)
+            floor = max(1, STRAY_SHARE * counts[len(counts) // 2])
+            reached[source] = next(_date(day) for day, n in days if n >= floor)
+    return reached
+
+
+def data_end() -> dt.date | None:
+    """The last day the data covers: the furthest any source reaches (a source covering only
+    some schools or courses, such as attendance from some courses, does not hold it back)."""
+    reached = data_end_by_source()
+    return max(reached.values()) if reached else None
+
+
+def coverage_words(data_through: dt.date | None = None) -> str:
+    """Which source sets how far the data reaches, and which lag, in words."""
+    if data_through:
+        return "--data-through"
+    reached = data_end_by_source()
+    if not reached:
+        return "no records"
+    end = max(reached.values())
+    leader = next(source for source, day in reached.items() if day == end)
+    lagging = [
+        f"{source} ends {day.isoformat()}"
+        for source, day in reached.items()
+        if (end - day).days > LAGGING_DAYS
+    ]
+    words = f"the latest {leader} records"
+    return words + (f"; lagging: {', '.join(lagging)}" if lagging else "")
 
 
 def window_end(as_of: dt.date, horizon_days: int | None) -> dt.date:
@@ -65,7 +120,7 @@ def describe(horizon_days: int | None) -> str:
 
 def covered_through(data_through: dt.date | None = None) -> dt.date | None:
     """How far the data reaches: the district's word (--data-through) where given, else the
-    latest attendance record."""
+    furthest any source reaches (`data_end`)."""
     return data_through or data_end()
 
 
@@ -75,7 +130,9 @@ def check_windows_closed(
     """Raise LabelWindowError naming every date whose label window is still open."""
     dates = sorted(dates)
     if covered is None:
-        raise LabelWindowError("There are no attendance records, so no label window is over.")
+        raise LabelWindowError(
+            "There are no attendance, grade or discipline records, so no label window is over."
+        )
     open_ = [d for d in dates if window_end(d, horizon_days) > covered]
     if open_:
         listed = ", ".join(d.isoformat() for d in open_[:5])
@@ -89,7 +146,7 @@ def check_windows_closed(
             f"The label window of {listed}{more} is not over: with {label} it "
             f"ends on {window_end(open_[0], horizon_days).isoformat()}"
             f"{' or later' if len(open_) > 1 else ''}, after the last day the data covers "
-            f"({covered.isoformat()}: the latest attendance record, or --data-through). Use "
+            f"({covered.isoformat()}: the latest records of any source, or --data-through). Use "
             "earlier as-of dates or school years, or a shorter horizon."
         )
 

@@ -174,7 +174,7 @@ def train(
 
     `horizon_days` None (the default setting) labels each row by the end of its school year.
     `validate_as_of` is one date or several (a school year's weeks). `data_through` is how far
-    the district says its data is complete (default: the latest attendance record).
+    the district says its data is complete (default: the furthest any source of records reaches).
     `school_years` ({"train": [...], "validate": "..."}) is only recorded with the model."""
     if horizon_days is None:
         horizon_days = settings.EDUPULSE_HORIZON_DAYS

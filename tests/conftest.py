@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from analytics import access_log, district_settings
-from analytics.models import AccessPage
+from analytics.models import AccessPage, DistrictSettings
 from records.synthetic import DistrictSpec, generate_district
 from students.roles import DATA_ENTRY
 from students.services import roles_sync
@@ -65,7 +65,7 @@ def small_district(tmp_path_factory):
 def one_of_everything():
     """A student with one row of every kind that hangs off a student (an assignment to a
     counselor's caseload, an intervention with a check-in and a case note, and a record of
-    access included), and an import run."""
+    access included), an import run, and the district settings' one row (at their defaults)."""
     student = StudentFactory()
     EnrollmentFactory(student=student)
     AttendanceRecordFactory(student=student)
@@ -78,6 +78,7 @@ def one_of_everything():
     CheckInFactory(intervention=InterventionFactory(student=student))
     CaseNoteFactory(student=student)
     ImportRunFactory()
+    DistrictSettings.objects.create()
     access_log.write([access_log.entry(page=AccessPage.STUDENT_PAGE, students=[student.pk])])
     return student
 

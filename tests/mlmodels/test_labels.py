@@ -10,12 +10,19 @@ from mlmodels.labels import (
     LabelWindowError,
     check_validation_after_training,
     check_windows_closed,
+    coverage_words,
+    covered_through,
     data_end,
+    data_end_by_source,
     label_rows,
     window_end,
 )
 from tests.mlmodels.factories import PredictionFactory, TrainingFeedbackFactory
-from tests.records.factories import AttendanceRecordFactory, StudentOutcomeFactory
+from tests.records.factories import (
+    AttendanceRecordFactory,
+    GradeFactory,
+    StudentOutcomeFactory,
+)
 from tests.students.factories import StudentFactory
 
 # The factors' words and the school year read the district settings from the database.
@@ -115,6 +122,24 @@ def test_the_data_ends_at_the_latest_attendance_record():
     assert data_end() == dt.date(2026, 5, 29)
 
 
+@pytest.mark.django_db
+def test_each_source_reaches_its_own_day_and_a_stray_later_row_does_not_count():
+    """Attendance from some courses only ends in March; grades go on to June: the data reaches
+    June and attendance is named as lagging. One grade mistyped into 2027 moves nothing."""
+    for day in (3, 4, 5):
+        AttendanceRecordFactory.create_batch(5, date=dt.date(2026, 3, day))
+    for day in (1, 2, 3, 4):
+        GradeFactory.create_batch(200, submission_date=dt.date(2026, 6, day))
+    GradeFactory(submission_date=dt.date(2027, 6, 4))  # a typo: 1 row against a median of 200
+    assert data_end_by_source() == {
+        "attendance": dt.date(2026, 3, 5),
+        "grades": dt.date(2026, 6, 4),
+    }
+    assert data_end() == covered_through() == dt.date(2026, 6, 4)
+    assert coverage_words() == "the latest grades records; lagging: attendance ends 2026-03-05"
+    assert coverage_words(dt.date(2026, 6, 30)) == "--data-through"
+
+
 def test_a_window_not_over_is_refused_and_named():
     covered = dt.date(2026, 5, 29)
     check_windows_closed([dt.date(2026, 2, 13)], 105, covered)  # ends May 29: over
@@ -123,7 +148,7 @@ def test_a_window_not_over_is_refused_and_named():
     message = str(refused.value)
     assert "2026-02-15" in message and "2026-02-13" not in message.split("is not over")[0]
     assert "2026-05-31" in message and "2026-05-29" in message
-    with pytest.raises(LabelWindowError, match="no attendance records"):
+    with pytest.raises(LabelWindowError, match="no attendance, grade or discipline records"):
         check_windows_closed([T], 30, None)
 
 

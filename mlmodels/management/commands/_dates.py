@@ -85,7 +85,10 @@ def add_period_arguments(parser, test: str) -> None:
     parser.add_argument(
         "--data-through",
         type=day,
-        help="the last day the district's data is complete (default: the latest attendance record)",
+        help=(
+            "the last day the district's data is complete "
+            "(default: the furthest any source of records reaches)"
+        ),
     )
 
 
@@ -115,5 +118,5 @@ def resolve_periods(options: dict, test: str, say) -> Periods:
         years = {"train": options["train_years"], test: test_year}
         ensure_features([*train, *test_dates], progress=say)
     covered = labels.covered_through(options["data_through"])
-    limit = "--data-through" if options["data_through"] else "the latest attendance record"
+    limit = labels.coverage_words(options["data_through"])
     return Periods(sorted(train), sorted(test_dates), horizon, covered, limit, years)
