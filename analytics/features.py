@@ -25,6 +25,11 @@ GPA_BASELINE_DAYS = 28  # gpa_change_ytd compares with the GPA at the end of the
 # Grades are summed in SQL as whole hundred-thousandths: integer sums are exact and the same on
 # every database (grade_value is a 4-byte REAL on PostgreSQL: about 7 significant digits).
 GRADE_UNITS = 100_000
+# A course's spread of marks is summed as whole hundredths squared: exact integers again, and far
+# from overflowing a BIGINT (100.00 is 10**4, its square 10**8).
+SQUARE_UNITS = 100
+COURSE_MIN_MARKS = 10  # fewer marks in a course this year: no standing within it
+STANDING_LIMIT = 5.0  # standings are cut to +-5 standard deviations (a course with one outlier)
 
 # The richer features (feature_vector["features"]), in the order the model reads them.
 FEATURE_NAMES = (
@@ -39,6 +44,8 @@ FEATURE_NAMES = (
     "gpa_change_ytd",
     "courses_failing",
     "lowest_course_average",
+    "course_standing_mean",
+    "course_standing_lowest",
     "missing_assignments_30d",
     "incidents_ytd",
     "incidents_90d_severity_1",
@@ -157,6 +164,8 @@ class Records:
                  incidents_ytd, severity_1_90d..severity_5_90d, incidents_w1..4, last_incident
     school_days: the district's school days from the year's start to T (any student has an
                  attendance record on them), sorted
+    courses:     each course's marks this year up to T, over every student (`course_marks`):
+                 course_id, mean, spread (standard deviation); None: no standings
     """
 
     students: pd.DataFrame
@@ -164,6 +173,7 @@ class Records:
     grades: pd.DataFrame
     incidents: pd.DataFrame
     school_days: list[dt.date]
+    courses: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -189,11 +199,29 @@ class Daily:
 _WEEK_ZERO = pd.Timestamp("2000-01-03")  # Monday: the weeks of the SQL readers
 
 
+def course_marks(daily: pd.DataFrame, windows: Windows) -> pd.DataFrame:
+    """Each course's mean mark and spread this school year up to T, over every student, from
+    the per-course and day sums of analytics.selectors.course_days (course_id, date, units,
+    squares, graded): course_id, mean, spread. Courses with fewer than COURSE_MIN_MARKS marks,
+    or whose marks are all the same, are left out (no standing within them)."""
+    dates = pd.to_datetime(daily["date"])
+    first, last = pd.Timestamp(windows.year_start), pd.Timestamp(windows.as_of)
+    inside = daily[(dates >= first) & (dates <= last)]
+    sums = inside.groupby("course_id", sort=True)[["units", "squares", "graded"]].sum()
+    sums = sums[sums["graded"] >= COURSE_MIN_MARKS]
+    mean = sums["units"] / (sums["graded"] * GRADE_UNITS)
+    squares = sums["squares"] / (sums["graded"] * SQUARE_UNITS**2)
+    spread = np.sqrt((squares - mean * mean).clip(lower=0))
+    courses = pd.DataFrame({"mean": mean, "spread": spread})
+    return courses[courses["spread"] > 0.01].reset_index()
+
+
 def records_as_of(
     daily: Daily,
     windows: Windows,
     students: pd.DataFrame,
     school_days: list[dt.date],
+    courses: pd.DataFrame | None = None,
 ) -> Records:
     """T's per-student sums (the `Records` that analytics.selectors.chunk_records reads in SQL)
     from a chunk's daily sums: the same windows, the same integers, for the students given."""
@@ -262,6 +290,7 @@ def records_as_of(
         grades=grades,
         incidents=incidents,
         school_days=school_days,
+        courses=courses,
     )
 
 
@@ -298,7 +327,7 @@ def compute(windows: Windows, records: Records) -> pd.DataFrame:
     weekly_attendance = [_rate(attendance, f"w{k}") for k in weeks]
 
     district = district_settings.current()
-    gpa, averages, zeros = _grades(records.grades, ids, windows, district)
+    gpa, averages, course_ids, zeros = _grades(records.grades, ids, windows, district)
     out["gpa_current"] = gpa["w4"]
     out["gpa_change_6w"] = gpa["w4"] - gpa["6w"]
     out["gpa_change_ytd"] = (
@@ -309,6 +338,9 @@ def compute(windows: Windows, records: Records) -> pd.DataFrame:
         (averages < district.pass_mark).groupby(level=0).sum().reindex(index).where(has_grades > 0)
     )
     out["lowest_course_average"] = averages.groupby(level=0).min().reindex(index)
+    standing = _standing(averages, course_ids, records.courses)
+    out["course_standing_mean"] = standing.groupby(level=0).mean().reindex(index)
+    out["course_standing_lowest"] = standing.groupby(level=0).min().reindex(index)
     out["missing_assignments_30d"] = zeros.where(has_grades.notna())
 
     out["incidents_ytd"] = _counted(incidents["incidents_ytd"])
@@ -429,12 +461,14 @@ def _longest_streak(missed_days: pd.Series, school_days: list[dt.date]) -> pd.Se
 
 def _grades(grades: pd.DataFrame, ids: pd.Index, windows: Windows, district):
     """(GPA per student as of each of `windows.gpa_cutoffs`, one column each; the course averages
-    as of T, indexed by student position; the grades of 0 in the last 30 days per student)."""
+    as of T, indexed by student position, and their courses; the grades of 0 in the last 30 days
+    per student)."""
     positions = ids.get_indexer(grades["student_id"])
     grades = grades[positions >= 0].set_axis(positions[positions >= 0])
     index = range(len(ids))
     gpa = pd.DataFrame(index=index)
     averages = pd.Series(dtype=float)
+    course_ids = pd.Series(dtype=object)
     for key in windows.gpa_cutoffs:
         graded = grades[grades[f"graded_{key}"] > 0]
         # One division of two exact integers: the exact mean, rounded once, so that grades
@@ -442,9 +476,21 @@ def _grades(grades: pd.DataFrame, ids: pd.Index, windows: Windows, district):
         course_averages = graded[f"value_{key}"] / (graded[f"graded_{key}"] * GRADE_UNITS)
         gpa[key] = district.points(course_averages).groupby(level=0).mean().reindex(index)
         if key == f"w{WEEKS}":
-            averages = course_averages
+            averages, course_ids = course_averages, graded["course_id"].astype(str)
     zeros = grades["zeros_30d"].groupby(level=0).sum().reindex(index, fill_value=0).astype(float)
-    return gpa, averages, zeros
+    return gpa, averages, course_ids, zeros
+
+
+def _standing(averages: pd.Series, course_ids: pd.Series, courses) -> pd.Series:
+    """Each course average's standing within its course: (average - the course's mean mark) /
+    the spread of the course's marks (a z-score, docs/features.md), cut to +-STANDING_LIMIT;
+    NaN in a course without enough marks. Indexed like `averages` (student positions)."""
+    if courses is None or courses.empty or averages.empty:
+        return pd.Series(np.nan, index=averages.index, dtype=float)
+    by_course = courses.set_index("course_id")
+    mean = course_ids.map(by_course["mean"]).astype(float)
+    spread = course_ids.map(by_course["spread"]).astype(float)
+    return ((averages - mean) / spread).clip(-STANDING_LIMIT, STANDING_LIMIT)
 
 
 def _overage(students: pd.DataFrame, year_start: pd.Timestamp) -> pd.Series:

@@ -213,10 +213,15 @@ ORDER BY s.id, e.entry_date
 
 
 def chunk_records(
-    *, windows: features.Windows, student_ids: list[str], school_days: list[dt.date]
+    *,
+    windows: features.Windows,
+    student_ids: list[str],
+    school_days: list[dt.date],
+    courses: pd.DataFrame | None = None,
 ) -> features.Records:
     """These students' records summed per student (per student and course for grades) over the
-    windows of T: one statement per kind of record, nothing dated after T read."""
+    windows of T: one statement per kind of record, nothing dated after T read. `courses` (the
+    courses' marks as of T, `course_marks`) is read here unless given."""
     params: dict = {f"id{i}": student_id for i, student_id in enumerate(student_ids)}
     ids = ", ".join(f"%({name})s" for name in params)
     params |= {
@@ -263,6 +268,7 @@ def chunk_records(
         grades=query_frame(grades, params),
         incidents=query_frame(incidents, params),
         school_days=school_days,
+        courses=course_marks(windows) if courses is None else courses,
     )
 
 
@@ -332,6 +338,36 @@ def chunk_daily(*, student_ids: list[str], dates: list[dt.date]) -> features.Dai
         grades=query_frame(_DAILY_GRADES_SQL.format(ids=ids, units=features.GRADE_UNITS), params),
         incidents=query_frame(_DAILY_INCIDENTS_SQL.format(ids=ids), params),
     )
+
+
+# Every course's marks per day, over all students: the mean and spread a course average is placed
+# against (features.course_marks). Exact integer sums, as above; idx_grades_submission_date.
+_COURSE_DAYS_SQL = """
+SELECT course_id, submission_date AS date, SUM(units) AS units,
+       SUM(hundredths * hundredths) AS squares, COUNT(*) AS graded
+FROM (
+    SELECT course_id, submission_date,
+           CAST(ROUND(CAST(grade_value AS DOUBLE PRECISION) * {units}) AS BIGINT) AS units,
+           CAST(ROUND(CAST(grade_value AS DOUBLE PRECISION) * {square_units}) AS BIGINT)
+               AS hundredths
+    FROM grades
+    WHERE submission_date >= %(first)s AND submission_date <= %(last)s
+      AND grade_value IS NOT NULL
+) graded
+GROUP BY course_id, submission_date
+"""
+
+
+def course_days(*, first: dt.date, last: dt.date) -> pd.DataFrame:
+    """Every course's marks summed per day from `first` to `last` (course_id, date, units,
+    squares, graded): one statement for the whole district, read once per feature run."""
+    sql = _COURSE_DAYS_SQL.format(units=features.GRADE_UNITS, square_units=features.SQUARE_UNITS)
+    return query_frame(sql, {"first": first, "last": last}, ("course_id",))
+
+
+def course_marks(windows: features.Windows) -> pd.DataFrame:
+    """Each course's mean mark and spread this school year up to T (features.course_marks)."""
+    return features.course_marks(course_days(first=windows.year_start, last=windows.as_of), windows)
 
 
 def chunk_students(*, as_of: dt.date, student_ids: list[str]) -> pd.DataFrame:

@@ -34,14 +34,16 @@ def features_compute_chunk(
     student_ids: list[str],
     run: uuid.UUID,
     school_days: list[dt.date] | None = None,
+    courses: pd.DataFrame | None = None,
 ) -> int:
     """Compute T's rows for these students into the run's stage; return the rows written.
 
-    Steps: the district's school days of the year up to T (unless given: they are the same for
-    every chunk of T); these students' records summed per student in SQL (one statement per kind
-    of record); the features from those sums (analytics/features.py); the rows staged under
-    `run` in one transaction. Nothing is published: `features_publish` does that once every
-    chunk of the run is staged. Leakage-free: nothing dated after T is read.
+    Steps: the district's school days of the year up to T and every course's marks up to T
+    (unless given: they are the same for every chunk of T); these students' records summed per
+    student in SQL (one statement per kind of record); the features from those sums
+    (analytics/features.py); the rows staged under `run` in one transaction. Nothing is
+    published: `features_publish` does that once every chunk of the run is staged.
+    Leakage-free: nothing dated after T is read.
     """
     if not student_ids:
         return 0
@@ -49,7 +51,7 @@ def features_compute_chunk(
     if school_days is None:
         school_days = selectors.school_days(first=windows.year_start, last=as_of)
     records = selectors.chunk_records(
-        windows=windows, student_ids=student_ids, school_days=school_days
+        windows=windows, student_ids=student_ids, school_days=school_days, courses=courses
     )
     rows = features.compute(windows, records)
     _insert(run, as_of, rows)
@@ -258,9 +260,12 @@ def features_compute(
 def _compute_run(as_of, run, chunk_size, workers, progress) -> int:
     ids = cohort_ids(as_of=as_of)
     days = selectors.school_days(first=features.school_year_start(as_of), last=as_of)
+    courses = selectors.course_marks(features.Windows(as_of))
 
     def compute_chunk(chunk: list[str]) -> int:
-        return features_compute_chunk(as_of=as_of, student_ids=chunk, run=run, school_days=days)
+        return features_compute_chunk(
+            as_of=as_of, student_ids=chunk, run=run, school_days=days, courses=courses
+        )
 
     written = 0
     try:
@@ -304,6 +309,11 @@ def features_compute_range(
     }
     everyone = sorted(set().union(*cohorts.values()))
     windows = {d: features.Windows(d) for d in dates}
+    # Every course's marks per day over the whole range, once; each date's standings from them.
+    course_days = selectors.course_days(
+        first=min(w.year_start for w in windows.values()), last=dates[-1]
+    )
+    courses = {d: features.course_marks(course_days, windows[d]) for d in dates}
     done = 0
     try:
         for chunk in chunks(everyone, chunk_size):
@@ -313,7 +323,9 @@ def features_compute_range(
                 if not members:
                     continue
                 students = selectors.chunk_students(as_of=day, student_ids=members)
-                records = features.records_as_of(daily, windows[day], students, school_days[day])
+                records = features.records_as_of(
+                    daily, windows[day], students, school_days[day], courses[day]
+                )
                 with transaction.atomic():
                     _insert(runs[day], day, features.compute(windows[day], records))
             done += len(chunk)

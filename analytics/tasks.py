@@ -3,10 +3,12 @@
 import datetime as dt
 import uuid
 
+import pandas as pd
 from celery import chord, group, shared_task
 from django.utils import timezone
 
-from analytics.selectors import cohort_ids, last_completed_week
+from analytics import features
+from analytics.selectors import cohort_ids, course_marks, last_completed_week
 from analytics.services import (
     chunks,
     features_compute_chunk,
@@ -16,10 +18,16 @@ from analytics.services import (
 
 
 @shared_task
-def compute_features_chunk(as_of: str, student_ids: list[str], run: str) -> int:
-    """Stage one chunk's rows under the run's id (nothing is published yet)."""
+def compute_features_chunk(
+    as_of: str, student_ids: list[str], run: str, courses: dict | None = None
+) -> int:
+    """Stage one chunk's rows under the run's id (nothing is published yet). `courses`: the
+    courses' marks as of T, read once by compute_weekly_features (a dict of lists)."""
     return features_compute_chunk(
-        as_of=dt.date.fromisoformat(as_of), student_ids=student_ids, run=uuid.UUID(run)
+        as_of=dt.date.fromisoformat(as_of),
+        student_ids=student_ids,
+        run=uuid.UUID(run),
+        courses=None if courses is None else pd.DataFrame(courses),
     )
 
 
@@ -43,5 +51,7 @@ def compute_weekly_features(self, as_of: str | None = None, chunk_size: int = 50
     features_sweep()
     run = str(uuid.uuid4())
     parts = chunks(cohort_ids(as_of=day), chunk_size)
-    work = group(compute_features_chunk.s(day.isoformat(), part, run) for part in parts)
+    # Every chunk places its course averages against the same courses' marks: read them once.
+    courses = course_marks(features.Windows(day)).to_dict("list")
+    work = group(compute_features_chunk.s(day.isoformat(), part, run, courses) for part in parts)
     return self.replace(chord(work, finish_features.s(day.isoformat(), run)))

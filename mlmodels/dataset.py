@@ -35,6 +35,12 @@ def _feature_sql(name: str, part: str = "features", alias: str | None = None) ->
     return f"json_extract(f.feature_vector, '$.{part}.{name}') AS {alias}"
 
 
+def _text_sql(name: str, part: str, alias: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"f.feature_vector -> '{part}' ->> '{name}' AS {alias}"
+    return f"json_extract(f.feature_vector, '$.{part}.{name}') AS {alias}"
+
+
 def district_hash(district_ids: pd.Series) -> np.ndarray:
     """A stable number per district id (CRC-32): the same student gets the same number in every
     database and every import, unlike the random UUID primary key."""
@@ -54,14 +60,16 @@ def feature_rows(dates: Iterable[dt.date], student_ids: list[str] | None = None)
     # The grade on T, stored with the row (analytics.features), else the current grade (rows
     # computed before the enrollment history existed).
     grade_on_t = _feature_sql("grade_level", "metadata", "grade_on_t")
+    school_on_t = _text_sql("school", "metadata", "school_on_t")
     sql = f"""
         SELECT f.student_id, s.district_id, f.feature_date AS as_of, {columns}, {grade_on_t},
+               {school_on_t},
                s.grade_level, s.gender, s.ethnicity, s.socioeconomic_status
         FROM student_features f JOIN students s ON s.id = f.student_id
         WHERE {where}
         ORDER BY f.feature_date, f.student_id
     """
-    frame = query_frame(sql, params, ("student_id", "district_id"))
+    frame = query_frame(sql, params, ("student_id", "district_id", "school_on_t"))
     frame["student_id"] = uuid_text(frame["student_id"])
     frame["district_id"] = frame["district_id"].astype(str)
     on_t = pd.to_numeric(frame.pop("grade_on_t"), errors="coerce")
@@ -83,6 +91,26 @@ def uuid_text(ids: pd.Series) -> pd.Series:
     return ids.map(lambda text: str(uuid.UUID(text)))
 
 
-def inputs(frame: pd.DataFrame) -> np.ndarray:
-    """The model's input matrix (NaN where a feature is missing: XGBoost learns where to go)."""
-    return frame[list(MODEL_INPUTS)].to_numpy(dtype=np.float32)
+def inputs(frame: pd.DataFrame, names: tuple[str, ...] = MODEL_INPUTS) -> np.ndarray:
+    """The model's input matrix (NaN where a feature is missing: XGBoost learns where to go);
+    `names`: a stored model's own inputs (a model trained before a feature existed)."""
+    return frame[list(names)].to_numpy(dtype=np.float32)
+
+
+# A kind of record is expected of a student when the student's school (on T) sent some of it
+# for any student of that as-of date: a school that sends no attendance at all is a coverage
+# fact, not a reason to call a family.
+EXPECTED_BY = {"attendance": "attendance_rate_ytd", "gpa": "gpa_current"}
+
+
+def expected_records(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """{"attendance": rows, "gpa": rows}: where each kind was expected (see EXPECTED_BY); rows
+    without a school on T are expected everywhere."""
+    if "school_on_t" not in frame:
+        return {}
+    school = frame["school_on_t"].fillna("")
+    out = {}
+    for kind, name in EXPECTED_BY.items():
+        sent = frame[name].notna().groupby([frame["as_of"], school]).transform("any")
+        out[kind] = (sent | (school == "")).to_numpy(dtype=bool)
+    return out

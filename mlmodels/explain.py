@@ -95,6 +95,18 @@ FACTORS: dict[str, tuple[Callable[[float], str], str]] = {
         lambda v: f"Has a lowest course average of {v:.0f}",
         "Targeted support in the weakest course.",
     ),
+    "course_standing_mean": (
+        lambda v: (
+            f"Averages {abs(v):.1f} standard deviations below classmates' marks across courses"
+        ),
+        ACADEMIC_HELP,
+    ),
+    "course_standing_lowest": (
+        lambda v: (
+            f"Is {abs(v):.1f} standard deviations below classmates' marks in the weakest course"
+        ),
+        "Targeted support in the weakest course, compared with how classmates are doing there.",
+    ),
     "missing_assignments_30d": (
         lambda v: f"Did not hand in {_plural(_n(v), 'assignment')} in the last 30 days",
         "Agree on a homework plan with teachers and check it weekly.",
@@ -140,6 +152,8 @@ LABELS: dict[str, str] = {
     "gpa_change_ytd": "GPA change this school year",
     "courses_failing": "Courses failing",
     "lowest_course_average": "Lowest course average",
+    "course_standing_mean": "Standing among classmates",
+    "course_standing_lowest": "Standing in the weakest course",
     "missing_assignments_30d": "Missing assignments, last 30 days",
     "incidents_ytd": "Discipline incidents this school year",
     **{
@@ -177,6 +191,9 @@ CONCERNS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "overage_years": _at_least(1.0),  # over-age for grade (docs/features.md)
     "gpa_change_6w": lambda v: v <= -0.005,  # a drop, as the words round it
     "gpa_change_ytd": lambda v: v <= -0.005,
+    # Below the course's typical mark by at least half (a quarter, on average) of its spread.
+    "course_standing_lowest": lambda v: v <= -0.5,
+    "course_standing_mean": lambda v: v <= -0.25,
 }
 
 # A missing value means missing records for these (what to do about it), and nothing for others.
@@ -214,17 +231,25 @@ MISSING_WORDS = {
     "courses_failing": "No grades recorded this school year",
     "lowest_course_average": "No grades recorded this school year",
     "missing_assignments_30d": "No grades recorded this school year",
+    "course_standing_mean": "No course with enough marks this school year to compare with",
+    "course_standing_lowest": "No course with enough marks this school year to compare with",
 }
 
 
-def concerning(name: str, values: np.ndarray) -> np.ndarray:
+def concerning(name: str, values: np.ndarray, expected: dict | None = None) -> np.ndarray:
     """Where `values` of feature `name` are a reason to act: a concerning value, or missing
-    records."""
+    records where they were expected. `expected` ({"attendance": rows, "gpa": rows}, booleans;
+    missing: everywhere) says where a kind of record was expected: a school that sends no
+    attendance at all is a fact about the data, not about its students."""
     values = np.asarray(values, dtype=float)
     missing = np.isnan(values)
     with np.errstate(invalid="ignore"):
         concern = CONCERNS[name](values) if name in CONCERNS else np.ones(values.shape, bool)
-    return np.where(missing, name in MISSING_RECORDS, concern)
+    kind = MISSING_RECORDS.get(name)
+    if kind is None:
+        return np.where(missing, False, concern)
+    wanted = (expected or {}).get(kind)
+    return np.where(missing, True if wanted is None else np.asarray(wanted, bool), concern)
 
 
 def factor(name: str, value: float | None, weight: float) -> dict:
@@ -248,12 +273,16 @@ def factor(name: str, value: float | None, weight: float) -> dict:
 
 
 def from_contributions(
-    contributions: np.ndarray, values: np.ndarray, names: tuple[str, ...]
+    contributions: np.ndarray,
+    values: np.ndarray,
+    names: tuple[str, ...],
+    expected: dict | None = None,
 ) -> list[list[dict]]:
-    """Per row, the factors from a (rows, inputs + 1) pred_contribs matrix (last column: bias)."""
+    """Per row, the factors from a (rows, inputs + 1) pred_contribs matrix (last column: bias);
+    `expected` as in `concerning`, per row."""
     explainable = np.column_stack(
         [
-            concerning(n, values[:, i]) & (n not in NOT_FACTORS and n in FACTORS)
+            concerning(n, values[:, i], expected) & (n not in NOT_FACTORS and n in FACTORS)
             for i, n in enumerate(names)
         ]
     )

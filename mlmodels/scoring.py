@@ -23,7 +23,7 @@ from django.utils import timezone
 from analytics import page_cache
 from analytics.features import LOOKBACK_INCIDENTS
 from mlmodels import baseline, explain
-from mlmodels.dataset import MODEL_INPUTS, feature_rows, inputs, uuid_text
+from mlmodels.dataset import MODEL_INPUTS, expected_records, feature_rows, inputs, uuid_text
 from mlmodels.models import ModelMetadata, Prediction, RiskCategory
 from mlmodels.training import baseline_model, load
 
@@ -86,14 +86,18 @@ def score(model: ModelMetadata, rows: pd.DataFrame) -> pd.DataFrame:
         trust = confidence(risk, None, rows["data_quality"])
     else:
         fitted = load(model)
+        names = tuple(settings.get("inputs", MODEL_INPUTS))  # the model's own inputs
+        expected = expected_records(rows)
         raw = np.empty(len(rows))
         factors = []
         for start in range(0, len(rows), CHUNK):
             part = rows.iloc[start : start + CHUNK]
-            matrix = xgb.DMatrix(inputs(part), feature_names=list(MODEL_INPUTS), missing=np.nan)
+            values = inputs(part, names)
+            matrix = xgb.DMatrix(values, feature_names=list(names), missing=np.nan)
             raw[start : start + len(part)] = fitted.booster.predict(matrix)
             contributions = fitted.booster.predict(matrix, pred_contribs=True)
-            factors += explain.from_contributions(contributions, inputs(part), MODEL_INPUTS)
+            part_expected = {k: v[start : start + len(part)] for k, v in expected.items()}
+            factors += explain.from_contributions(contributions, values, names, part_expected)
         risk = fitted.calibration(raw)
         trust = confidence(risk, fitted.calibration.support(raw), rows["data_quality"])
     explain.name_incidents(

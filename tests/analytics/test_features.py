@@ -327,3 +327,45 @@ def test_a_school_year_starting_in_october_and_over_age_only_with_a_k12_grade(st
     rows = _computed({**students, "adult": adult})
     assert rows["adult"].feature_vector["features"]["overage_years"] is None
     assert rows["B"].feature_vector["features"]["overage_years"] is not None
+
+
+def test_course_standing_places_each_average_among_the_same_courses_marks():
+    # A harshly graded course: every mark is low, and the student with 40s is below classmates
+    # with 50s; a generously graded course where the same student is at the course's mean.
+    marks = {
+        "low": {"HARD": [40.0, 40.0, 40.0], "EASY": [90.0, 90.0, 90.0]},
+        "mid": {"HARD": [50.0, 50.0, 50.0], "EASY": [85.0, 95.0, 90.0]},
+        "top": {"HARD": [60.0, 60.0, 60.0], "EASY": [95.0, 85.0, 90.0]},
+        "other": {"HARD": [50.0, 50.0, 50.0], "EASY": [90.0, 90.0, 90.0]},
+    }
+    dates = ["2025-09-10", "2025-09-17", "2025-09-24"]
+    students = {}
+    for name, courses in marks.items():
+        students[name] = StudentFactory(grade_level=9)
+        for course, values in courses.items():
+            for date, value in zip(dates, values, strict=True):
+                _grade(students[name], course, date, value)
+    features_compute(as_of=T)
+    stored = {f.student_id: f.feature_vector["features"] for f in StudentFeatures.objects.all()}
+
+    hard = pd.Series([v for c in marks.values() for v in c["HARD"]])
+    easy = pd.Series([v for c in marks.values() for v in c["EASY"]])
+    hard_z = (40.0 - hard.mean()) / hard.std(ddof=0)  # the course's mean 50, spread about 7.07
+    low = stored[students["low"].pk]
+    assert low["course_standing_lowest"] == pytest.approx(hard_z, abs=1e-4)
+    assert low["course_standing_lowest"] < -1.4
+    easy_z = (90.0 - easy.mean()) / easy.std(ddof=0)
+    assert low["course_standing_mean"] == pytest.approx((hard_z + easy_z) / 2, abs=1e-4)
+    assert stored[students["top"].pk]["course_standing_lowest"] == pytest.approx(0.0, abs=1e-4)
+    # Absolute marks say the opposite: the harsh course's best student still looks worst there.
+    assert stored[students["top"].pk]["lowest_course_average"] == 60.0
+
+
+def test_a_course_with_too_few_marks_gives_no_standing():
+    student = StudentFactory(grade_level=9)
+    for date in ("2025-09-10", "2025-09-17"):
+        _grade(student, "TINY", date, 30.0)
+    features_compute(as_of=T)
+    (row,) = StudentFeatures.objects.all()
+    assert row.feature_vector["features"]["course_standing_lowest"] is None
+    assert row.feature_vector["features"]["lowest_course_average"] == 30.0

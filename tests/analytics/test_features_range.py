@@ -54,6 +54,8 @@ def test_a_range_gives_the_same_rows_as_each_date_alone(folder):
     for day in DATES:
         features_compute(as_of=day)
     one_by_one = _rows(DATES)
+    standings = [v[3]["features"]["course_standing_lowest"] for v in one_by_one.values()]
+    assert sum(s is not None for s in standings) > 1000  # course standings compared too
     StudentFeatures.objects.all().delete()
     written = features_compute_range(dates=DATES, chunk_size=80)  # several chunks
     assert written[dt.date(2025, 7, 6)] == 0

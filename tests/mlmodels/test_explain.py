@@ -186,3 +186,24 @@ def test_the_failing_words_use_the_districts_pass_mark():
     DistrictSettings.objects.create(pass_mark=40, grade_bands=bands)
     words = factor("courses_failing", 1, 1.0)["description"]
     assert words == "Is failing 1 course (average below 40)"
+
+
+def test_missing_attendance_is_a_factor_only_where_attendance_was_expected():
+    values = _row().repeat(2, axis=0)
+    values[:, MODEL_INPUTS.index("attendance_rate_ytd")] = np.nan
+    pushes = _contributions(attendance_rate_ytd=1.0)
+    contributions = np.vstack([pushes, pushes])
+    expected = {"attendance": np.array([True, False]), "gpa": np.array([True, True])}
+    sent, not_sent = from_contributions(contributions, values, MODEL_INPUTS, expected)
+    assert [f["factor"] for f in sent] == ["attendance_rate_ytd"]
+    assert sent[0]["description"] == "No attendance recorded this school year"
+    assert not_sent == []
+
+
+def test_a_student_far_below_classmates_in_a_course_is_told_so_in_words():
+    (words,) = [factor("course_standing_lowest", -1.84, 1.0)]
+    assert words["label"] == "Standing in the weakest course"
+    assert words["description"] == (
+        "Is 1.8 standard deviations below classmates' marks in the weakest course"
+    )
+    assert not concerning("course_standing_lowest", np.array([0.3]))[0]
