@@ -49,7 +49,9 @@ def district_hash(district_ids: pd.Series) -> np.ndarray:
 
 def feature_rows(dates: Iterable[dt.date], student_ids: list[str] | None = None) -> pd.DataFrame:
     """The stored feature rows of these as-of dates: student_id, district_id, as_of,
-    MODEL_INPUTS (the grade as of T), the audited groups; ordered by date and student."""
+    MODEL_INPUTS (the grade as of T), the audited groups; ordered by date and district id (not
+    the random primary key: the same files imported twice give the same rows in the same
+    order, so the same model)."""
     dates = sorted(set(dates))
     columns = ",\n".join(_feature_sql(n) for n in FEATURE_NAMES)
     where = f"f.feature_date IN ({', '.join(['%s'] * len(dates))})"
@@ -67,7 +69,7 @@ def feature_rows(dates: Iterable[dt.date], student_ids: list[str] | None = None)
                s.grade_level, s.gender, s.ethnicity, s.socioeconomic_status
         FROM student_features f JOIN students s ON s.id = f.student_id
         WHERE {where}
-        ORDER BY f.feature_date, f.student_id
+        ORDER BY f.feature_date, s.district_id
     """
     frame = query_frame(sql, params, ("student_id", "district_id", "school_on_t"))
     frame["student_id"] = uuid_text(frame["student_id"])

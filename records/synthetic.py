@@ -308,6 +308,42 @@ SEVERITY_P = np.array([0.45, 0.30, 0.18, 0.05, 0.02])
 
 
 @dataclass(frozen=True)
+class Quirks:
+    """What real districts' files look like (issue 12). Each changes only what the files say,
+    never the hidden process: a district with quirks has the same students, records and
+    outcomes as the same spec without them, so a model's quality can be compared on both."""
+
+    # The school (its position in the district's list of schools) that sends no attendance.
+    no_attendance_school: int | None = None
+    # A course code (e.g. "MATH") graded `harsh_shift` points lower in every grade and year.
+    harsh_course: str | None = None
+    harsh_shift: float = 20.0
+    # More than 1: every quiz is given as this many quizzes on the same day, and grades.csv
+    # carries an assignment_id column (the gradebook entry's id) that tells them apart.
+    quizzes_per_day: int = 1
+    # The district's pass mark: marks are mapped piecewise-linearly so that 60 becomes this
+    # (and 0 and 100 stay), as are the letter bands. The district settings must say the same.
+    pass_mark: float = 60.0
+
+    def mark(self, values: np.ndarray) -> np.ndarray:
+        """A mark on the usual 60-to-pass scale, on this district's scale."""
+        values = np.asarray(values, dtype=float)
+        if self.pass_mark == 60.0:
+            return values
+        low = values * self.pass_mark / 60.0
+        high = self.pass_mark + (values - 60.0) * (100.0 - self.pass_mark) / 40.0
+        return np.round(np.where(values < 60.0, low, high), 1)
+
+    def letter_bands(self) -> list[dict]:
+        """The district settings' letter bands for this scale (analytics.DistrictSettings)."""
+        bands = (("A", 90, 4.0), ("B", 80, 3.0), ("C", 70, 2.0), ("D", 60, 1.0))
+        return [
+            {"letter": letter, "min": float(self.mark(np.array([low]))[0]), "points": points}
+            for letter, low, points in bands
+        ]
+
+
+@dataclass(frozen=True)
 class DistrictSpec:
     students: int = 2000  # in the first school year; later years keep about as many
     schools: int = 4
@@ -318,6 +354,7 @@ class DistrictSpec:
     # Records, outcomes and enrollments after this day are left out: the current year in
     # progress (None: every year is complete).
     through: dt.date | None = None
+    quirks: Quirks = Quirks()
 
 
 @dataclass
@@ -711,6 +748,12 @@ class _Year:
         self.mu = population.mu[members].copy()
         self.enroll_day = enroll_day
         self.mid_year = mid_year
+        self.quirks = population.spec.quirks
+        self.schools = population.schools
+        # The quirks draw from their own stream: the main one stays as without them.
+        self.quirk_rng = np.random.default_rng(
+            [population.spec.seed, 77, population.first, cal.days[0].toordinal()]
+        )
         carried = ~population.fresh[members] & (rng.random(self.n) < SUMMER_KEEP)
         self._simulate_states(np.where(carried, population.state[members], -1))
         self._simulate_exits()
@@ -1075,12 +1118,14 @@ class _Year:
         writers.write("enrollments", cut.enrollments(self.enrollments_frame()))
         attendance, missed = self.attendance_frame()
         late = self.rng.random(len(attendance)) < 0.01  # entered days or weeks later
-        writers.write("attendance", cut.rows(attendance[~late], "date"))
-        writers.hold_late("attendance", cut.rows(attendance[late], "date"))
+        on_time, entered_late = (self._sent_attendance(attendance[rows]) for rows in (~late, late))
+        writers.write("attendance", cut.rows(on_time, "date"))
+        writers.hold_late("attendance", cut.rows(entered_late, "date"))
         grades = self.grades_frame()
         late = self.rng.random(len(grades)) < 0.01
-        writers.write("grades", cut.rows(grades[~late], "submission_date"))
-        writers.hold_late("grades", cut.rows(grades[late], "submission_date"))
+        on_time, entered_late = (self._quirky_grades(grades[rows]) for rows in (~late, late))
+        writers.write("grades", cut.rows(on_time, "submission_date"))
+        writers.hold_late("grades", cut.rows(entered_late, "submission_date"))
         writers.write("discipline", cut.rows(self.discipline_frame(), "incident_date"))
         writers.write("outcomes", cut.rows(self.outcomes_frame(), "outcome_date"))
         writers.write("truth", cut.rows(self.true_risk(), "as_of"))
@@ -1100,6 +1145,48 @@ class _Year:
         summary.graduated += int(self.graduated.sum())
         summary.transferred += int((self.exit_type == "transferred").sum())
         summary.mid_year_entries += int(self.mid_year.sum())
+
+    # --- quirks (Quirks) -----------------------------------------------------------------------
+    def _sent_attendance(self, attendance: pd.DataFrame) -> pd.DataFrame:
+        """The attendance rows the district's files hold: none from a school that sends none."""
+        position = self.quirks.no_attendance_school
+        if position is None:
+            return attendance
+        school = pd.Series(self.school, index=self.ids)
+        silent = school.reindex(attendance["district_id"]).to_numpy() == self.schools[position][0]
+        return attendance.assign(_silent=silent)[lambda f: ~f["_silent"]].drop(columns="_silent")
+
+    def _quirky_grades(self, grades: pd.DataFrame) -> pd.DataFrame:
+        """The grades as the district's gradebook exports them: a harshly graded course, several
+        quizzes on one day with their assignment ids, the district's marking scale."""
+        quirks = self.quirks
+        if quirks == Quirks(no_attendance_school=quirks.no_attendance_school):
+            return grades
+        if quirks.quizzes_per_day > 1:
+            quiz = (grades["assignment_type"] == "quiz").to_numpy()
+            grades = grades.loc[grades.index.repeat(np.where(quiz, quirks.quizzes_per_day, 1))]
+            nth = grades.groupby(level=0).cumcount().to_numpy()
+            values = grades["grade_value"].to_numpy(dtype=float).copy()
+            extra = nth > 0  # the same day's other quizzes: marks near the first one's
+            noise = self.quirk_rng.normal(0, 6.0, int(extra.sum()))
+            values[extra] = np.round(np.clip(values[extra] + noise, 0, 100), 1)
+            grades = grades.assign(grade_value=values)
+            grades["assignment_id"] = (
+                grades["course_id"] + "-" + grades["assignment_type"] + "-"
+                + grades["submission_date"].astype(str) + "-" + (nth + 1).astype(str)
+            )  # fmt: skip
+        value = grades["grade_value"].to_numpy(dtype=float)
+        if quirks.harsh_course:
+            harsh = grades["course_id"].str.startswith(f"{quirks.harsh_course}-").to_numpy()
+            lowered = np.clip(value - quirks.harsh_shift, 0, 100)
+            value = np.where(harsh & (value > 0), lowered, value)  # a 0 is work not handed in
+        value = quirks.mark(value)
+        bands = quirks.letter_bands()
+        letters = np.select(
+            [value >= b["min"] for b in bands], [b["letter"] for b in bands], default="F"
+        )
+        grades = grades.assign(grade_value=value, grade_letter=letters)
+        return grades.reset_index(drop=True)
 
 
 class _Cut:

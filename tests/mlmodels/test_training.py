@@ -17,6 +17,7 @@ from mlmodels.models import ModelMetadata, Prediction, TrainingFeedback
 from mlmodels.scoring import ScoringError, predict
 from mlmodels.scoring import score as score_rows
 from mlmodels.training import ActivationError, activate_model, baseline_model, train
+from students.models import Student
 from tests.mlmodels.factories import ModelMetadataFactory
 from tests.mlmodels.history import make_history
 
@@ -265,3 +266,17 @@ def test_backtest_prints_one_json_object(history):
                                       "precision_at_k", "recall_at_k", "brier_score",
                                       "ece"}  # fmt: skip
     assert not ModelMetadata.objects.exists()  # a backtest stores nothing
+
+
+def test_the_same_records_loaded_twice_give_identical_metrics(history):
+    # Loaded again, every student gets a new random primary key: the split (a hash of the
+    # district id), the row order (by district id) and the seeded boosting must not notice.
+    first = _train(version="xgb-first").performance_metrics
+    Prediction.objects.all().delete()
+    ModelMetadata.objects.all().delete()
+    StudentFeatures.objects.all().delete()
+    Student.objects.all().delete()
+    make_history([*TRAIN, VALIDATE], horizon=HORIZON)
+    again = _train(version="xgb-again").performance_metrics
+    assert again == first
+    assert first["auc_roc"] > 0.7

@@ -1,6 +1,7 @@
 """The synthetic district: deterministic, realistic rates, a real calendar, an exact truth file."""
 
 import csv
+import dataclasses
 import datetime as dt
 import filecmp
 
@@ -9,7 +10,8 @@ import pytest
 from django.core.management import call_command
 
 from records.models import AttendanceRecord, StudentOutcome
-from records.synthetic import DistrictSpec, generate_district, school_calendar
+from records.synthetic import DistrictSpec, Quirks, generate_district, school_calendar
+from records.synthetic import _schools as generate_schools
 from students.models import Student
 from tests.conftest import SMALL
 
@@ -318,3 +320,39 @@ def test_the_same_seed_gives_the_same_years(tmp_path):
     generate_district(spec, tmp_path / "b", tmp_path / "b.csv")
     for name in ("students.csv", "enrollments.csv", "attendance.csv", "outcomes.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+QUIRKS = Quirks(no_attendance_school=0, harsh_course="MATH", quizzes_per_day=3, pass_mark=40.0)
+
+
+def test_quirks_change_what_the_files_say_not_what_happened(tmp_path):
+    spec = DistrictSpec(students=150, schools=4, school_days=40, seed=5)
+    generate_district(spec, tmp_path / "plain", tmp_path / "plain_truth.csv")
+    generate_district(
+        dataclasses.replace(spec, quirks=QUIRKS), tmp_path / "quirky", tmp_path / "quirky_truth.csv"
+    )
+    # The same students, outcomes and true risks: a model can be compared on both.
+    for name in ("students.csv", "outcomes.csv", "discipline.csv", "enrollments.csv"):
+        assert filecmp.cmp(tmp_path / "plain" / name, tmp_path / "quirky" / name, shallow=False)
+    assert filecmp.cmp(tmp_path / "plain_truth.csv", tmp_path / "quirky_truth.csv", shallow=False)
+
+    students = pd.read_csv(tmp_path / "quirky" / "students.csv")
+    attendance = pd.read_csv(tmp_path / "quirky" / "attendance.csv")
+    plain = pd.read_csv(tmp_path / "plain" / "attendance.csv")
+    school = students.set_index("district_id")["school"]
+    sending = set(school.reindex(attendance["district_id"]))
+    first_school = generate_schools(4)[0][0]
+    assert first_school not in sending and first_school in set(school.reindex(plain["district_id"]))
+
+    grades = pd.read_csv(tmp_path / "quirky" / "grades.csv")
+    assert grades["assignment_id"].notna().all()
+    assert not grades.duplicated(["district_id", "assignment_id"]).any()
+    quizzes = grades[grades["assignment_type"] == "quiz"]
+    per_day = quizzes.groupby(["district_id", "course_id", "submission_date"]).size()
+    assert (per_day == 3).all()
+    # The harsh course grades lower than the others; the scale's pass mark is 40 (a 60 is 40).
+    math = grades["course_id"].str.startswith("MATH-")
+    assert grades.loc[math, "grade_value"].mean() < grades.loc[~math, "grade_value"].mean() - 10
+    assert QUIRKS.mark([0.0, 30.0, 60.0, 80.0, 100.0]).tolist() == [0.0, 20.0, 40.0, 70.0, 100.0]
+    assert grades.loc[grades["grade_value"] < 40, "grade_letter"].eq("F").all()
+    assert grades.loc[grades["grade_value"].between(40, 54.9), "grade_letter"].eq("D").all()
