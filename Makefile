@@ -5,7 +5,7 @@ SHELL := /bin/bash
 unexport PYTHONDONTWRITEBYTECODE
 PY := .venv/bin/python
 
-.PHONY: install demo test lint format backup restore bench-access-log bench-import bench-generate bench-features bench-model bench-pages
+.PHONY: install demo test lint format backup restore bench-access-log bench-import bench-generate bench-features bench-model bench-messy bench-pages
 
 install:  ## uv and the locked Python packages (only what is missing)
 	@bash scripts/bootstrap.sh
@@ -48,6 +48,9 @@ bench-features: install  ## weekly features for a 100,000-student district again
 
 bench-model: install  ## risk model quality against the ABC rules and the truth, training and scoring speed
 	@bash scripts/bench.sh benchmarks/model_quality.py $(if $(STUDENTS),--students $(STUDENTS))
+
+bench-messy: install  ## a messy district (no attendance feed, harsh course, pass mark 40, October year) against a tidy one
+	@bash scripts/bench.sh benchmarks/messy_district.py $(if $(STUDENTS),--students $(STUDENTS))
 
 bench-pages:  install  ## dashboard and student pages, 8 clients for 60 s, 100,000 students (throwaway PostgreSQL)
 	@bash scripts/bench.sh benchmarks/pages_load.py $(if $(STUDENTS),--students $(STUDENTS))
