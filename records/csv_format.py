@@ -178,6 +178,8 @@ class Column:
     # Personal data (names, birth date, contact): a problem report names the column and the
     # reason but never repeats the value, on the terminal or the page.
     personal: bool = False
+    # A date that cannot lie after the day of the import (a record of what happened).
+    not_future: bool = False
 
     @property
     def sql_type(self) -> str:
@@ -191,6 +193,9 @@ class FileFormat:
     `key` is the natural key within the file (in file column names): two rows with the same key
     are a duplicate, and a re-import updates the row with that key instead of adding one.
     `conflict` is the same key as the SQL of the table's unique index, for ON CONFLICT.
+    `source_id` names the optional column holding the row's id in the district's system
+    (grades' assignment_id, discipline's incident_id): a row with one is keyed by
+    (district_id, source_id) instead, and `key` covers only the rows without one.
     """
 
     name: str
@@ -200,6 +205,7 @@ class FileFormat:
     conflict: str
     # Columns that must be in the header, though each row may leave other columns out.
     header_required: tuple[str, ...] = field(default=())
+    source_id: str | None = None
 
     @property
     def filename(self) -> str:
@@ -216,6 +222,33 @@ class FileFormat:
     def names_student(self) -> bool:
         """Whether rows name their student by district_id (every file but students.csv)."""
         return self.name != "students"
+
+    def keys(self) -> list["Key"]:
+        """The file's keys: one per kind of row (without and with the source system's id)."""
+        if self.source_id is None:
+            return [Key(self.key, self.conflict)]
+        return [
+            Key(
+                self.key,
+                f"{self.conflict} WHERE {self.source_id} IS NULL",
+                f"{self.source_id} IS NULL",
+            ),
+            Key(
+                ("district_id", self.source_id),
+                f"(student_id, {self.source_id}) WHERE {self.source_id} IS NOT NULL",
+                f"{self.source_id} IS NOT NULL",
+            ),
+        ]
+
+
+@dataclass(frozen=True)
+class Key:
+    """A natural key of a file: its columns (file names), the ON CONFLICT target of its unique
+    index, and the rows it covers (an SQL condition; empty for every row)."""
+
+    columns: tuple[str, ...]
+    conflict: str
+    rows: str = ""
 
 
 DISTRICT_ID = Column("district_id", text(50), required=True)
@@ -285,10 +318,12 @@ GRADES = FileFormat(
         Column("grade_letter", text(2)),
         Column("submission_date", date, required=True),
         Column("assignment_type", text(50)),
+        Column("assignment_id", text(100)),
     ),
     key=("district_id", "course_id", "submission_date", "assignment_type"),
     conflict="(student_id, course_id, submission_date, (COALESCE(assignment_type, '')))",
     header_required=("district_id", "course_id", "submission_date"),
+    source_id="assignment_id",
 )
 
 DISCIPLINE = FileFormat(
@@ -301,10 +336,12 @@ DISCIPLINE = FileFormat(
         Column("incident_type", text(100)),
         Column("description", text(100_000, multiline=True)),
         Column("resolution", text(200)),
+        Column("incident_id", text(100)),
     ),
     key=("district_id", "incident_date", "incident_type"),
     conflict="(student_id, incident_date, (COALESCE(incident_type, '')))",
     header_required=("district_id", "incident_date"),
+    source_id="incident_id",
 )
 
 OUTCOMES = FileFormat(
