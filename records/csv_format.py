@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from records.models import AttendanceStatus, ExitReason, OutcomeType
+from students.demographics import CHOICES, canonical
 
 
 class CellError(ValueError):
@@ -168,6 +169,23 @@ def choice(values: list[str]) -> Reader:
     return read
 
 
+def controlled(field: str) -> Reader:
+    """One of a demographic field's controlled values (students/demographics.py), in any of its
+    common spellings, case-insensitively; a "not known" spelling reads as empty."""
+    listed = ", ".join(CHOICES[field].values)
+
+    @_typed("text")
+    def read(value: str) -> str | None:
+        try:
+            return canonical(field, value)
+        except KeyError:
+            raise CellError(
+                f"is not one of: {listed} (or a common spelling of one, docs/data-formats.md)"
+            ) from None
+
+    return read
+
+
 @dataclass(frozen=True)
 class Column:
     """A column of a file. An empty cell is NULL; `required` columns refuse it."""
@@ -261,10 +279,10 @@ STUDENTS = FileFormat(
         Column("first_name", text(100), required=True, personal=True),
         Column("last_name", text(100), required=True, personal=True),
         Column("grade_level", integer(0, 12)),
-        Column("date_of_birth", date, required=True, personal=True),
-        Column("gender", text(10)),
-        Column("ethnicity", text(100)),
-        Column("socioeconomic_status", text(50)),
+        Column("date_of_birth", date, required=True, personal=True, not_future=True),
+        Column("gender", controlled("gender")),
+        Column("ethnicity", controlled("ethnicity")),
+        Column("socioeconomic_status", controlled("socioeconomic_status")),
         Column("gpa", real(0, 4.0)),
         Column("attendance_rate", real(0, 1.0)),
         Column("parent_contact", text(200), personal=True),
@@ -298,7 +316,7 @@ ATTENDANCE = FileFormat(
     table="attendance_records",
     columns=(
         DISTRICT_ID,
-        Column("date", date, required=True),
+        Column("date", date, required=True, not_future=True),
         Column("status", choice(AttendanceStatus.values), required=True),
         Column("period", integer(0, 99)),
     ),
@@ -316,7 +334,7 @@ GRADES = FileFormat(
         Column("course_name", text(200)),
         Column("grade_value", real(0, 100)),
         Column("grade_letter", text(2)),
-        Column("submission_date", date, required=True),
+        Column("submission_date", date, required=True, not_future=True),
         Column("assignment_type", text(50)),
         Column("assignment_id", text(100)),
     ),
@@ -331,7 +349,7 @@ DISCIPLINE = FileFormat(
     table="discipline_incidents",
     columns=(
         DISTRICT_ID,
-        Column("incident_date", date, required=True),
+        Column("incident_date", date, required=True, not_future=True),
         Column("severity_level", integer(1, 5)),
         Column("incident_type", text(100)),
         Column("description", text(100_000, multiline=True)),
@@ -350,7 +368,7 @@ OUTCOMES = FileFormat(
     columns=(
         DISTRICT_ID,
         Column("outcome_type", choice(OutcomeType.values), required=True),
-        Column("outcome_date", date, required=True),
+        Column("outcome_date", date, required=True, not_future=True),
         Column("notes", text(100_000, multiline=True)),
     ),
     key=("district_id", "outcome_type", "outcome_date"),

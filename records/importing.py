@@ -459,6 +459,8 @@ class _RowChecker:
         self.students = students
         self.problems = problems
         self.as_text = as_text
+        # Dates are checked as YYYY-MM-DD text, which sorts as the dates do.
+        self.today = timezone.localdate().isoformat()
         self.caches: list[dict] = [{} for _ in plan]
         self.fast = None
         if fmt.names_student:  # students.csv rows also register district IDs: always in full
@@ -515,7 +517,13 @@ class _RowChecker:
                 values.append(None)
                 continue
             try:
-                values.append(column.read(cell))
+                value = column.read(cell)
+                if column.not_future and value > self.today:
+                    raise CellError(
+                        f"is after the day of the import ({self.today}): "
+                        "a record cannot be dated in the future"
+                    )
+                values.append(value)
             except CellError as exc:
                 shown = "" if column.personal else cell
                 problems.add(Problem(name, line, column.name, shown, str(exc)))
