@@ -110,6 +110,7 @@ class GradeAdmin(StudentRecordAdmin):
         "course_id",
         "course_name",
         "assignment_type",
+        "assignment_id",
         "grade_value",
         "grade_letter",
     )
@@ -125,7 +126,7 @@ class GradeAdmin(StudentRecordAdmin):
         "student",
         ("course_id", "course_name"),
         "submission_date",
-        "assignment_type",
+        ("assignment_type", "assignment_id"),
         ("grade_value", "grade_letter"),
         "id",
         "created_at",
@@ -141,6 +142,7 @@ class DisciplineIncidentAdmin(StudentRecordAdmin):
         "student",
         "severity_level",
         "incident_type",
+        "incident_id",
         "resolution",
     )
     list_filter = (
@@ -154,7 +156,7 @@ class DisciplineIncidentAdmin(StudentRecordAdmin):
         "student",
         "incident_date",
         "severity_level",
-        "incident_type",
+        ("incident_type", "incident_id"),
         "description",
         "resolution",
         "id",

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from records.models import AttendanceStatus, ExitReason, OutcomeType
+from students.demographics import CHOICES, canonical
 
 
 class CellError(ValueError):
@@ -168,6 +169,23 @@ def choice(values: list[str]) -> Reader:
     return read
 
 
+def controlled(field: str) -> Reader:
+    """One of a demographic field's controlled values (students/demographics.py), in any of its
+    common spellings, case-insensitively; a "not known" spelling reads as empty."""
+    listed = ", ".join(CHOICES[field].values)
+
+    @_typed("text")
+    def read(value: str) -> str | None:
+        try:
+            return canonical(field, value)
+        except KeyError:
+            raise CellError(
+                f"is not one of: {listed} (or a common spelling of one, docs/data-formats.md)"
+            ) from None
+
+    return read
+
+
 @dataclass(frozen=True)
 class Column:
     """A column of a file. An empty cell is NULL; `required` columns refuse it."""
@@ -178,6 +196,8 @@ class Column:
     # Personal data (names, birth date, contact): a problem report names the column and the
     # reason but never repeats the value, on the terminal or the page.
     personal: bool = False
+    # A date that cannot lie after the day of the import (a record of what happened).
+    not_future: bool = False
 
     @property
     def sql_type(self) -> str:
@@ -191,6 +211,9 @@ class FileFormat:
     `key` is the natural key within the file (in file column names): two rows with the same key
     are a duplicate, and a re-import updates the row with that key instead of adding one.
     `conflict` is the same key as the SQL of the table's unique index, for ON CONFLICT.
+    `source_id` names the optional column holding the row's id in the district's system
+    (grades' assignment_id, discipline's incident_id): a row with one is keyed by
+    (district_id, source_id) instead, and `key` covers only the rows without one.
     """
 
     name: str
@@ -200,6 +223,7 @@ class FileFormat:
     conflict: str
     # Columns that must be in the header, though each row may leave other columns out.
     header_required: tuple[str, ...] = field(default=())
+    source_id: str | None = None
 
     @property
     def filename(self) -> str:
@@ -217,6 +241,33 @@ class FileFormat:
         """Whether rows name their student by district_id (every file but students.csv)."""
         return self.name != "students"
 
+    def keys(self) -> list["Key"]:
+        """The file's keys: one per kind of row (without and with the source system's id)."""
+        if self.source_id is None:
+            return [Key(self.key, self.conflict)]
+        return [
+            Key(
+                self.key,
+                f"{self.conflict} WHERE {self.source_id} IS NULL",
+                f"{self.source_id} IS NULL",
+            ),
+            Key(
+                ("district_id", self.source_id),
+                f"(student_id, {self.source_id}) WHERE {self.source_id} IS NOT NULL",
+                f"{self.source_id} IS NOT NULL",
+            ),
+        ]
+
+
+@dataclass(frozen=True)
+class Key:
+    """A natural key of a file: its columns (file names), the ON CONFLICT target of its unique
+    index, and the rows it covers (an SQL condition; empty for every row)."""
+
+    columns: tuple[str, ...]
+    conflict: str
+    rows: str = ""
+
 
 DISTRICT_ID = Column("district_id", text(50), required=True)
 
@@ -228,10 +279,10 @@ STUDENTS = FileFormat(
         Column("first_name", text(100), required=True, personal=True),
         Column("last_name", text(100), required=True, personal=True),
         Column("grade_level", integer(0, 12)),
-        Column("date_of_birth", date, required=True, personal=True),
-        Column("gender", text(10)),
-        Column("ethnicity", text(100)),
-        Column("socioeconomic_status", text(50)),
+        Column("date_of_birth", date, required=True, personal=True, not_future=True),
+        Column("gender", controlled("gender")),
+        Column("ethnicity", controlled("ethnicity")),
+        Column("socioeconomic_status", controlled("socioeconomic_status")),
         Column("gpa", real(0, 4.0)),
         Column("attendance_rate", real(0, 1.0)),
         Column("parent_contact", text(200), personal=True),
@@ -265,7 +316,7 @@ ATTENDANCE = FileFormat(
     table="attendance_records",
     columns=(
         DISTRICT_ID,
-        Column("date", date, required=True),
+        Column("date", date, required=True, not_future=True),
         Column("status", choice(AttendanceStatus.values), required=True),
         Column("period", integer(0, 99)),
     ),
@@ -283,12 +334,14 @@ GRADES = FileFormat(
         Column("course_name", text(200)),
         Column("grade_value", real(0, 100)),
         Column("grade_letter", text(2)),
-        Column("submission_date", date, required=True),
+        Column("submission_date", date, required=True, not_future=True),
         Column("assignment_type", text(50)),
+        Column("assignment_id", text(100)),
     ),
     key=("district_id", "course_id", "submission_date", "assignment_type"),
     conflict="(student_id, course_id, submission_date, (COALESCE(assignment_type, '')))",
     header_required=("district_id", "course_id", "submission_date"),
+    source_id="assignment_id",
 )
 
 DISCIPLINE = FileFormat(
@@ -296,15 +349,17 @@ DISCIPLINE = FileFormat(
     table="discipline_incidents",
     columns=(
         DISTRICT_ID,
-        Column("incident_date", date, required=True),
+        Column("incident_date", date, required=True, not_future=True),
         Column("severity_level", integer(1, 5)),
         Column("incident_type", text(100)),
         Column("description", text(100_000, multiline=True)),
         Column("resolution", text(200)),
+        Column("incident_id", text(100)),
     ),
     key=("district_id", "incident_date", "incident_type"),
     conflict="(student_id, incident_date, (COALESCE(incident_type, '')))",
     header_required=("district_id", "incident_date"),
+    source_id="incident_id",
 )
 
 OUTCOMES = FileFormat(
@@ -313,7 +368,7 @@ OUTCOMES = FileFormat(
     columns=(
         DISTRICT_ID,
         Column("outcome_type", choice(OutcomeType.values), required=True),
-        Column("outcome_date", date, required=True),
+        Column("outcome_date", date, required=True, not_future=True),
         Column("notes", text(100_000, multiline=True)),
     ),
     key=("district_id", "outcome_type", "outcome_date"),

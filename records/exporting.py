@@ -25,10 +25,10 @@ def _select_sql(fmt: FileFormat) -> str:
     columns = ", ".join(
         "s.district_id" if c == "district_id" else f"r.{c}" for c in fmt.column_names
     )
-    order = ", ".join(
-        "s.district_id" if k == "district_id" else f"r.{k} NULLS FIRST" for k in fmt.key
-    )
-    # The natural-key order is total (the key is unique), so the output is deterministic.
+    keys = fmt.key + ((fmt.source_id,) if fmt.source_id else ())
+    order = ", ".join("s.district_id" if k == "district_id" else f"r.{k} NULLS FIRST" for k in keys)
+    # The natural-key order, then the source system's id, is total (rows without that id are
+    # unique by the key, rows with one by the id), so the output is deterministic.
     return (
         f"SELECT {columns} FROM {fmt.table} r JOIN students s ON s.id = r.student_id "
         f"ORDER BY {order}"

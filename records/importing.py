@@ -18,7 +18,7 @@ from pathlib import Path
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from records.csv_format import BY_FILENAME, FORMATS, STUDENTS, CellError, FileFormat
+from records.csv_format import BY_FILENAME, FORMATS, STUDENTS, CellError, FileFormat, Key
 from records.models import ImportRun
 
 MAX_REPORTED = 50
@@ -106,6 +106,12 @@ class _Problems:
         self.total += 1
         if len(self.shown) < MAX_REPORTED:
             self.shown.append(problem)
+
+    def add_counted(self, first: list[Problem], total: int) -> None:
+        """The first problems of a set of `total` (the rest are counted, not listed)."""
+        for problem in first:
+            self.add(problem)
+        self.total += total - len(first)
 
 
 @dataclass
@@ -453,6 +459,8 @@ class _RowChecker:
         self.students = students
         self.problems = problems
         self.as_text = as_text
+        # Dates are checked as YYYY-MM-DD text, which sorts as the dates do.
+        self.today = timezone.localdate().isoformat()
         self.caches: list[dict] = [{} for _ in plan]
         self.fast = None
         if fmt.names_student:  # students.csv rows also register district IDs: always in full
@@ -509,7 +517,13 @@ class _RowChecker:
                 values.append(None)
                 continue
             try:
-                values.append(column.read(cell))
+                value = column.read(cell)
+                if column.not_future and value > self.today:
+                    raise CellError(
+                        f"is after the day of the import ({self.today}): "
+                        "a record cannot be dated in the future"
+                    )
+                values.append(value)
             except CellError as exc:
                 shown = "" if column.personal else cell
                 problems.add(Problem(name, line, column.name, shown, str(exc)))
@@ -641,20 +655,25 @@ class _Stage:
         ]
         self._create_table(types)
 
-    def _key_columns(self) -> list[str]:
-        return [
-            "student_id" if k == "district_id" and self.fmt.names_student else k
-            for k in self.fmt.key
-        ]
+    def _stage_name(self, column: str) -> str:
+        return "student_id" if column == "district_id" and self.fmt.names_student else column
 
-    def _upsert_sql(self) -> str:
+    def _keys(self) -> list[Key]:
+        """The file's keys for the staged columns: without the source system's id column, every
+        row is keyed by the default key."""
+        keys = self.fmt.keys()
+        if self.fmt.source_id is not None and self.fmt.source_id not in self.columns:
+            return [Key(keys[0].columns, keys[0].conflict)]
+        return keys
+
+    def _upsert_sql(self, key: Key) -> str:
         table = self.fmt.table
         names = ", ".join(self.columns)
-        keys = set(self._key_columns())
-        updates = [c for c in self.columns if c not in keys]
+        key_columns = {self._stage_name(k) for k in key.columns}
+        updates = [c for c in self.columns if c not in key_columns]
         sql = (
-            f"INSERT INTO {table} (id, {names}) SELECT id, {names} FROM {self.table} WHERE true "
-            f"ON CONFLICT {self.fmt.conflict} "
+            f"INSERT INTO {table} (id, {names}) SELECT id, {names} FROM {self.table} "
+            f"WHERE {key.rows or 'true'} ON CONFLICT {key.conflict} "
         )
         if not updates:
             return sql + "DO NOTHING"
@@ -673,42 +692,57 @@ class _Stage:
         # An explicit check: ON CONFLICT alone misses a key repeated with the stored values.
         self.report_duplicates(problems, students)
         if problems.total == before:
-            self._upsert_counted(counts)
+            for key in self._keys():
+                self._upsert_counted(key, counts)
 
     def report_duplicates(self, problems: _Problems, students: _StudentIds) -> None:
-        """A problem for each row whose key an earlier row of the same file already has."""
+        """A problem for each row whose key an earlier row of the same file already has.
+
+        One window query per key: the rows are sorted once by their key and each is compared
+        with the first of its group, so the time grows with the file (n log n), not with the
+        number of rows times the number of repeated keys. Only the first MAX_REPORTED come back,
+        with the total.
+        """
         if not self.columns:
             return
-        keys = self._key_columns()
-        present = [k for k in keys if k in self.columns]
-        if not present:
-            return
-        listed = ", ".join(present)
-        same = " AND ".join(f"s.{k} IS NOT DISTINCT FROM f.{k}" for k in present)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT s.line, f.first_line, {', '.join('s.' + k for k in present)} "
-                f"FROM {self.table} s JOIN ("
-                f"  SELECT {listed}, MIN(line) AS first_line FROM {self.table} "
-                f"  GROUP BY {listed} HAVING COUNT(*) > 1"
-                f") f ON {same} WHERE s.line <> f.first_line ORDER BY s.line"
-            )
-            for line, first_line, *key in cursor.fetchall():
+        found: list[Problem] = []
+        total = 0
+        for key in self._keys():
+            present = [k for k in key.columns if self._stage_name(k) in self.columns]
+            if not present:
+                continue
+            staged = [self._stage_name(k) for k in present]
+            listed = ", ".join(staged)
+            with connection.cursor() as cursor:
+                # PARTITION BY puts NULLs together, as the unique indexes' COALESCE does.
+                cursor.execute(
+                    f"SELECT line, first_line, {listed}, COUNT(*) OVER () FROM ("
+                    f"  SELECT line, {listed}, MIN(line) OVER (PARTITION BY {listed}) AS first_line"
+                    f"  FROM {self.table} WHERE {key.rows or 'true'}"
+                    f") d WHERE line <> first_line ORDER BY line LIMIT {MAX_REPORTED}"
+                )
+                rows = cursor.fetchall()
+            if not rows:
+                continue
+            total += rows[0][-1]
+            for line, first_line, *values in rows:
                 shown = [
                     students.district_id_of(str(v))
                     if k == "student_id"
                     else ("" if v is None else str(v))
-                    for k, v in zip(present, key, strict=True)
+                    for k, v in zip(staged, values[:-1], strict=True)
                 ]
-                problems.add(
+                found.append(
                     Problem(
                         self.fmt.filename,
                         line,
-                        ", ".join(self.fmt.key),
+                        ", ".join(key.columns),
                         ", ".join(v or "(empty)" for v in shown),
-                        f"duplicate: line {first_line} has the same {' + '.join(self.fmt.key)}",
+                        f"duplicate: line {first_line} has the same {' + '.join(key.columns)}",
                     )
                 )
+        found.sort(key=lambda p: p.line)
+        problems.add_counted(found[:MAX_REPORTED], total)
 
     def drop(self) -> None:
         with connection.cursor() as cursor:
@@ -721,8 +755,8 @@ class _Stage:
     def write(self, rows: Iterator[list]) -> None:
         raise NotImplementedError
 
-    def _upsert_counted(self, counts: FileCounts) -> None:
-        """Run the upsert; set how many rows it inserted and updated."""
+    def _upsert_counted(self, key: Key, counts: FileCounts) -> None:
+        """Run the upsert of the rows of `key`; add how many rows it inserted and updated."""
         raise NotImplementedError
 
 
@@ -767,15 +801,17 @@ class _PostgresStage(_Stage):
                 _CsvLines(rows),
             )
 
-    def _upsert_counted(self, counts: FileCounts) -> None:
+    def _upsert_counted(self, key: Key, counts: FileCounts) -> None:
         sql = (
-            f"WITH written AS ({self._upsert_sql()} RETURNING (xmax = 0) AS inserted) "
+            f"WITH written AS ({self._upsert_sql(key)} RETURNING (xmax = 0) AS inserted) "
             "SELECT COUNT(*) FILTER (WHERE inserted), COUNT(*) FILTER (WHERE NOT inserted) "
             "FROM written"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql)
-            counts.inserted, counts.updated = cursor.fetchone()
+            inserted, updated = cursor.fetchone()
+        counts.inserted += inserted
+        counts.updated += updated
 
 
 class _DirectCopy(_Stage):
@@ -825,12 +861,13 @@ class _SqliteStage(_Stage):
             if batch:
                 cursor.executemany(sql, batch)
 
-    def _upsert_counted(self, counts: FileCounts) -> None:
+    def _upsert_counted(self, key: Key, counts: FileCounts) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM {self.fmt.table}")
             rows_before = cursor.fetchone()[0]
-            cursor.execute(self._upsert_sql())
+            cursor.execute(self._upsert_sql(key))
             written = cursor.rowcount
             cursor.execute(f"SELECT COUNT(*) FROM {self.fmt.table}")
-            counts.inserted = cursor.fetchone()[0] - rows_before
-        counts.updated = written - counts.inserted
+            inserted = cursor.fetchone()[0] - rows_before
+        counts.inserted += inserted
+        counts.updated += written - inserted

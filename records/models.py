@@ -82,6 +82,15 @@ class Grade(models.Model):
     assignment_type = models.CharField(
         max_length=50, null=True, blank=True, help_text="homework, quiz, test, project, ..."
     )
+    # The gradebook entry's id in the district's system, when it sends one: then (student,
+    # assignment_id) is the row's key, and several marks of a type in a course on one day are fine.
+    assignment_id = models.CharField(
+        "assignment ID",
+        max_length=100,
+        null=True,
+        blank=True,
+        help_text="The gradebook entry's id in the district's system (optional).",
+    )
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 
     history = HistoricalRecords(table_name="grades_history")
@@ -92,16 +101,24 @@ class Grade(models.Model):
         constraints = [
             range_check("grade_value", 0, 100, "grades"),
             # The natural key the schema document lacks (docs/data-formats.md): a re-import
-            # updates the grade of the same piece of work instead of adding a second row.
+            # updates the grade of the same piece of work instead of adding a second row. It
+            # holds for rows without an assignment_id; rows with one are keyed by it.
             models.UniqueConstraint(
                 "student",
                 "course_id",
                 "submission_date",
                 Coalesce("assignment_type", Value("")),
+                condition=models.Q(assignment_id__isnull=True),
                 name="grades_natural_key",
                 violation_error_message=(
                     "This student already has a grade of this type in this course on that date."
                 ),
+            ),
+            models.UniqueConstraint(
+                fields=["student", "assignment_id"],
+                condition=models.Q(assignment_id__isnull=False),
+                name="grades_assignment_key",
+                violation_error_message="This student already has a grade for this assignment.",
             ),
         ]
         indexes = [
@@ -136,6 +153,15 @@ class DisciplineIncident(models.Model):
     incident_type = models.CharField(max_length=100, null=True, blank=True)
     description = models.TextField(null=True, blank=True)
     resolution = models.CharField(max_length=200, null=True, blank=True)
+    # The incident's id in the district's system, when it sends one: then (student, incident_id)
+    # is the row's key (one incident can involve several students, each with a row).
+    incident_id = models.CharField(
+        "incident ID",
+        max_length=100,
+        null=True,
+        blank=True,
+        help_text="The incident's id in the district's system (optional).",
+    )
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 
     history = HistoricalRecords(table_name="discipline_incidents_history")
@@ -145,15 +171,23 @@ class DisciplineIncident(models.Model):
         ordering = ["-incident_date"]
         constraints = [
             range_check("severity_level", 1, 5, "discipline_incidents"),
-            # The natural key the schema document lacks (docs/data-formats.md).
+            # The natural key the schema document lacks (docs/data-formats.md), for rows
+            # without an incident_id; rows with one are keyed by it.
             models.UniqueConstraint(
                 "student",
                 "incident_date",
                 Coalesce("incident_type", Value("")),
+                condition=models.Q(incident_id__isnull=True),
                 name="discipline_incidents_natural_key",
                 violation_error_message=(
                     "This student already has an incident of this type on that date."
                 ),
+            ),
+            models.UniqueConstraint(
+                fields=["student", "incident_id"],
+                condition=models.Q(incident_id__isnull=False),
+                name="discipline_incidents_incident_key",
+                violation_error_message="This student already has a row for this incident.",
             ),
         ]
         indexes = [

@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce, Now
 from simple_history.models import HistoricalRecords
 
 from students.db import CurrentDate, RealField, choices_check, range_check
+from students.demographics import Ethnicity, Gender, SocioeconomicStatus
 
 
 class Student(models.Model):
@@ -28,9 +29,12 @@ class Student(models.Model):
         null=True, blank=True, help_text="0 is kindergarten, 1-12 the grades."
     )
     date_of_birth = models.DateField()
-    gender = models.CharField(max_length=10, null=True, blank=True)
-    ethnicity = models.CharField(max_length=100, null=True, blank=True)
-    socioeconomic_status = models.CharField(max_length=50, null=True, blank=True)
+    # Controlled values (students/demographics.py): the fairness audit groups by them.
+    gender = models.CharField(max_length=10, choices=Gender.choices, null=True, blank=True)
+    ethnicity = models.CharField(max_length=100, choices=Ethnicity.choices, null=True, blank=True)
+    socioeconomic_status = models.CharField(
+        max_length=50, choices=SocioeconomicStatus.choices, null=True, blank=True
+    )
     gpa = RealField("GPA", null=True, blank=True, help_text="0.0 to 4.0")
     attendance_rate = RealField(null=True, blank=True, help_text="0.0 to 1.0")
     parent_contact = models.CharField(max_length=200, null=True, blank=True)

@@ -17,7 +17,7 @@ class StudentFactory(factory.django.DjangoModelFactory):
     grade_level = 9
     date_of_birth = dt.date(2010, 5, 17)
     gender = "F"
-    ethnicity = "Hispanic"
+    ethnicity = "Hispanic or Latino"
     socioeconomic_status = "low_income"
     gpa = 3.1
     attendance_rate = 0.93
