@@ -116,7 +116,8 @@ def main() -> None:
     args = parser.parse_args()
     tidy = DistrictSpec(students=args.students, schools=5, start=dt.date(2023, 8, 21), years=3,
                         seed=args.seed)  # fmt: skip
-    messy = dataclasses.replace(tidy, start=dt.date(2023, 10, 2), quirks=QUIRKS)
+    # A Monday after October 1st: every later year starts in the same week, after October 1st too.
+    messy = dataclasses.replace(tidy, start=dt.date(2023, 10, 9), quirks=QUIRKS)
     silent_school = _schools(tidy.schools)[QUIRKS.no_attendance_school][0]
     tidy_settings = {"school_year_start_month": 8, "school_year_start_day": 1}
     messy_settings = {
