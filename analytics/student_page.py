@@ -26,14 +26,18 @@ def monday(day: dt.date) -> dt.date:
 
 @dataclass(frozen=True)
 class Window:
-    """The school year the page shows: from its first day to its last day or today."""
+    """The part of a school year the page shows: from its first day to `last`."""
 
     first: dt.date
     last: dt.date
 
     @classmethod
     def around(cls, day: dt.date, today: dt.date) -> "Window":
+        """The school year of `day`, read up to its last day or today (whichever is first)."""
         return cls(school_year_start(day), min(school_year_end(day), max(day, today)))
+
+    def up_to(self, day: dt.date) -> "Window":
+        return Window(self.first, min(self.last, day))
 
     @property
     def last_30(self) -> dt.date:
@@ -100,15 +104,16 @@ class Weeks:
 def student_weeks(student, day: dt.date, today: dt.date) -> Weeks:
     """The student's weeks in the school year of `day`: two GROUP BYs, and (only for a student
     with no attendance in the year) one EXISTS asking whether the school sends attendance."""
-    window = Window.around(day, today)
-    days = records.attendance_by_day(student_id=student.pk, first=window.first, last=window.last)
-    incidents = records.incidents_by_day(
-        student_id=student.pk, first=window.first, last=window.last
-    )
+    read = Window.around(day, today)
+    days = records.attendance_by_day(student_id=student.pk, first=read.first, last=read.last)
+    incidents = records.incidents_by_day(student_id=student.pk, first=read.first, last=read.last)
+    # Shown up to the newest of the risk's date and the student's records: a past school year
+    # is not drawn out to its last day with months of nothing (nor is "the last 30 days" empty).
+    window = read.up_to(max([day, *(d for d, *_ in days), *(d for d, _ in incidents)]))
     recorded = bool(days) or not student.school
     if not recorded:
         recorded = records.school_sends_attendance(
-            school=student.school, first=window.first, last=window.last
+            school=student.school, first=read.first, last=read.last
         )
     weeks = incident_weeks(incidents, window)
     return Weeks(

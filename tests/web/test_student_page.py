@@ -123,7 +123,7 @@ def test_the_header_says_where_each_number_comes_from_and_over_what_period(
     assert "Attendance reported by the SIS" in html
     # The fixture's two records of the student: two recorded days.
     assert "Attendance this school year (EduPulse, from 2 recorded days)" in html
-    assert "Attendance, last 30 days (EduPulse, from" in html
+    assert "Attendance, 30 days to 2025-10-05 (EduPulse, from 2 recorded days)" in html
     assert "Reported GPA" not in html
 
 
