@@ -105,6 +105,8 @@ def test_the_student_page_reads_at_desktop_and_phone_width(page, live_server, di
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server.url}/students/{student.pk}/")
     page.screenshot(path=str(SHOTS / "student-phone.png"), full_page=True)
+    for name in ("who", "domains", "current-risk"):
+        page.locator(f"#{name}").screenshot(path=str(SHOTS / f"student-phone-{name}.png"))
     # The page's content fits the phone: the wide factor table scrolls inside its card.
     overflow = page.evaluate(
         "() => { const m = document.querySelector('main'); return [m.scrollWidth, m.clientWidth]; }"
