@@ -50,7 +50,8 @@ def test_a_counselor_starts_an_intervention_from_a_factor(client, district, coun
     url = reverse("intervention_new", args=[student.pk])
     shown = c.get(url, {"factor": "absences_30d"})
     form = shown.context["form"]
-    assert "From the risk factor <strong>Days absent, last 30 days</strong>" in shown.content.decode()
+    words = "From the risk factor <strong>Days absent, last 30 days</strong>"
+    assert words in shown.content.decode()
     assert form.initial["domain"] == "attendance"
     assert form.initial["intervention_type"].name == "Attendance mentoring"
     assert form.initial["goal"] == "Act on absences_30d"
