@@ -59,6 +59,11 @@ def test_the_incidents_chart_counts_each_weeks_incidents(client, district, couns
     assert weeks[MONDAY] == 2
     assert weeks[dt.date(2025, 9, 29)] == 1  # not 3: no running total
     assert weeks[dt.date(2025, 9, 22)] == 0
+    rows = {
+        week: (attendance, incidents)
+        for week, attendance, _, incidents in response.context["week_rows"]
+    }
+    assert rows["2025-09-01"][1] == "2" and rows["2025-09-29"] == ("100%", "1")
     svg = chart(response.content.decode(), "weekly-incidents")
     assert svg.count('class="bar"') == 2
     assert (
@@ -231,6 +236,14 @@ def test_a_student_without_attendance_at_a_school_that_sends_it_keeps_the_factor
     )
     html = page(client, district_admin, student).content.decode()
     assert "is not recorded at" not in html
+
+
+def test_a_past_school_year_is_shown_up_to_its_newest_date_not_to_its_end():
+    window = student_page.Window.around(dt.date(2025, 10, 5), today=dt.date(2026, 12, 4))
+    assert (window.first, window.last) == (dt.date(2025, 8, 1), dt.date(2026, 7, 31))
+    assert window.up_to(dt.date(2025, 10, 5)).last == dt.date(2025, 10, 5)
+    current = student_page.Window.around(dt.date(2025, 10, 5), today=dt.date(2025, 10, 20))
+    assert current.last == dt.date(2025, 10, 20)
 
 
 def test_the_week_fold_leaves_weeks_without_records_blank():
