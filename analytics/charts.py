@@ -364,7 +364,9 @@ def time_chart(
     known = [(d, float(v)) for d, v in points if v is not None and d is not None]
     if not known or first is None or last is None:
         return _note(name, title, empty_text)
-    span = max((last - first).days + (WEEK if bars else 0), 1)
+    # A week of room at the end for the last week's bar: lines get it too, so that charts over
+    # the same dates share one axis.
+    span = (last - first).days + WEEK
     plot_width = WIDTH - LEFT - RIGHT
 
     def x(day) -> float:

@@ -109,16 +109,11 @@ def profile_context(request, student, form=None, note_form=None) -> dict:
     gpa_by_week = {student_page.monday(f.feature_date): f.gpa_current for f in features}
     marks = _markers(plans)
     window = weeks.window
-    # The risk chart reaches back to an intervention's start in the school year, so its marker
-    # shows where the support began against the risk that followed.
-    first_risk = (
-        min(
-            [risk_series[0].as_of]
-            + [d for d, _ in marks if window.first <= d < risk_series[0].as_of]
-        )
-        if risk_series
-        else None
-    )
+    # The four charts share the school year's axis (a longer risk history widens the risk
+    # chart's), so a week reads across them; interventions' markers fall on the same dates.
+    risk_first = min([window.first] + [p.as_of for p in risk_series[:1]])
+    risk_last = max([window.last] + [p.as_of for p in risk_series[-1:]])
+    this_year = [f for f in features if window.first <= f.feature_date <= window.last]
     return {
         "plans": plans,
         "open_plans": [p for p in plans if p.is_open],
@@ -169,8 +164,8 @@ def profile_context(request, student, form=None, note_form=None) -> dict:
             "risk-over-time",
             "Risk score over time",
             [(p.as_of, p.risk_score) for p in risk_series],
-            first_risk,
-            risk_series[-1].as_of if risk_series else None,
+            risk_first,
+            risk_last,
             top_value=1.0,
             percent=True,
             markers=marks,
@@ -195,9 +190,9 @@ def profile_context(request, student, form=None, note_form=None) -> dict:
         "gpa_chart": charts.time_chart(
             "weekly-gpa",
             "GPA, week by week: the GPA of the school year so far, at each week",
-            [(f.feature_date, f.gpa_current) for f in features],
-            features[0].feature_date if features else None,
-            features[-1].feature_date if features else None,
+            [(f.feature_date, f.gpa_current) for f in this_year],
+            window.first,
+            window.last,
             top_value=4.0,
             empty_text="No grades recorded yet",
             series="GPA",
