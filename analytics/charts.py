@@ -5,6 +5,7 @@ Each function returns markup safe to put in a template. Every chart is an <svg r
 it. Plain Python with no ORM: testable without a database.
 """
 
+import datetime as dt
 from collections.abc import Sequence
 
 from django.utils.html import escape
@@ -230,30 +231,215 @@ def line_chart(
     return _svg(name, title, parts)
 
 
-def factor_bars(name: str, title: str, factors: Sequence[dict]) -> SafeString:
-    """Horizontal bars of explained risk factors: right (red) pushes risk up, left lowers it."""
+def factor_bars(
+    name: str, title: str, factors: Sequence[dict], risk_score: float | None = None
+) -> SafeString:
+    """Horizontal bars of explained risk factors, labelled in words (each factor's "label").
+
+    A factor's weight is its share of what pushes the risk up; with `risk_score`, each bar is
+    that share of the score, on a fixed 0-100% axis, so a small push of a low risk is a short bar
+    however large its share. Without it, bars are the weights on the same fixed axis. A negative
+    weight (a factor lowering the risk) is drawn left of the middle line."""
     if not factors:
         return _empty(name, title)
     row = 26
-    height = TOP + row * len(factors) + 8
-    label_width = 220
-    middle = label_width + (WIDTH - label_width - RIGHT) / 2
-    half = (WIDTH - label_width - RIGHT) / 2 - 40
-    biggest = max(abs(float(f.get("weight") or 0)) for f in factors) or 1
-    parts = [f'<line class="grid" x1="{middle}" x2="{middle}" y1="{TOP - 4}" y2="{height - 4}"/>']
-    for i, factor in enumerate(factors):
-        weight = float(factor.get("weight") or 0)
-        length = half * abs(weight) / biggest
+    height = TOP + row * len(factors) + 24
+    label_width = 230
+    scale = 1.0 if risk_score is None else max(0.0, min(float(risk_score), 1.0))
+    weights = [float(f.get("weight") or 0) for f in factors]
+    both_ways = any(w < 0 for w in weights)
+    plot = WIDTH - label_width - RIGHT - 48  # room for the value after the longest bar
+    origin = label_width + (plot / 2 if both_ways else 0)
+    full = plot / 2 if both_ways else plot
+    parts = [
+        f'<line class="grid" x1="{origin:.1f}" x2="{origin:.1f}" y1="{TOP - 4}" '
+        f'y2="{height - 20}"/>'
+    ]
+    for share in (0.25, 0.5, 0.75, 1.0):
+        for sign in (1, -1) if both_ways else (1,):
+            x = origin + sign * full * share
+            parts.append(
+                f'<line class="grid" x1="{x:.1f}" x2="{x:.1f}" y1="{TOP - 4}" y2="{height - 20}"/>'
+                f'<text class="tick" x="{x:.1f}" y="{height - 6}" text-anchor="middle">'
+                f"{'-' if sign < 0 else ''}{share:.0%}</text>"
+            )
+    for i, (factor, weight) in enumerate(zip(factors, weights, strict=True)):
+        part = abs(weight) * scale
+        length = full * min(part, 1.0)
         top = TOP + row * i
-        x = middle if weight >= 0 else middle - length
-        colour = "#d9534f" if weight >= 0 else "#5b9b5b"
-        label = str(factor.get("factor", "")).replace("_", " ")
+        x = origin if weight >= 0 else origin - length
+        colour = "#b22222" if weight >= 0 else "#2e7d32"  # direction: up (worse) or down
+        label = str(factor.get("label") or factor.get("factor", "")).replace("_", " ")
+        shown = f"{part:.0%}" if risk_score is not None else f"{weight:+.2f}"
+        what = (
+            f"about {part:.0%} of the risk score ({abs(weight):.0%} of what pushes it"
+            f" {'up' if weight >= 0 else 'down'})"
+            if risk_score is not None
+            else f"{weight:+.3f}"
+        )
         parts.append(
             f'<text class="tick" x="{label_width - 8}" y="{top + 15}" text-anchor="end">'
             f"{escape(label)}</text>"
             f'<rect class="bar" x="{x:.1f}" y="{top + 4}" width="{max(length, 1):.1f}" height="16" '
-            f'fill="{colour}"><title>{escape(label)}: {weight:+.3f}</title></rect>'
+            f'fill="{colour}"><title>{escape(label)}: {what}</title></rect>'
             f'<text class="tick" x="{(x + length + 4) if weight >= 0 else (x - 4):.1f}" '
-            f'y="{top + 15}" text-anchor="{"start" if weight >= 0 else "end"}">{weight:+.2f}</text>'
+            f'y="{top + 15}" text-anchor="{"start" if weight >= 0 else "end"}">{shown}</text>'
         )
     return _svg(name, title, parts, height=height)
+
+
+# --- Time axes ------------------------------------------------------------------------------------
+
+MIN_TICK_GAP = 52  # px between axis labels: closer ones are dropped, never drawn on each other
+WEEK = 7
+
+
+def _month_starts(first, last) -> list:
+    """The first day of each month after `first` up to `last`."""
+    days = []
+    year, month = first.year, first.month
+    while True:
+        month += 1
+        if month > 12:
+            year, month = year + 1, 1
+        day = first.replace(year=year, month=month, day=1)
+        if day > last:
+            return days
+        days.append(day)
+
+
+def _time_ticks(first, last, x) -> list[str]:
+    """Labels along a date axis: month starts ("Sep", with the year at January and at the first
+    label), or weeks for a span under two months; thinned so that no two are closer than
+    MIN_TICK_GAP pixels."""
+    span = (last - first).days
+    if span < 60:
+        days = [first + dt.timedelta(days=WEEK * k) for k in range(span // WEEK + 1)]
+        texts = [f"{d:%b} {d.day}" for d in days]
+    else:
+        days = _month_starts(first, last)
+        texts = [
+            f"{d:%b %Y}" if (i == 0 or d.month == 1) else f"{d:%b}" for i, d in enumerate(days)
+        ]
+    parts, previous = [], None
+    for day, text in zip(days, texts, strict=True):
+        at = x(day)
+        if previous is not None and at - previous < MIN_TICK_GAP:
+            continue
+        if at > WIDTH - RIGHT - 10:
+            continue
+        previous = at
+        parts.append(
+            f'<line class="grid" x1="{at:.1f}" x2="{at:.1f}" y1="{HEIGHT - BOTTOM}" '
+            f'y2="{HEIGHT - BOTTOM + 4}" stroke="#767676"/>'
+            f'<text class="tick" x="{at:.1f}" y="{HEIGHT - BOTTOM + 16}" '
+            f'text-anchor="middle">{escape(text)}</text>'
+        )
+    return parts
+
+
+def time_chart(
+    name: str,
+    title: str,
+    points: Sequence[tuple],
+    first,
+    last,
+    *,
+    bars: bool = False,
+    top_value: float | None = None,
+    percent: bool = False,
+    markers: Sequence[tuple] = (),
+    empty_text: str = "No data yet",
+    zero_text: str | None = None,
+    series: str = "",
+    max_gap_days: int = 10,
+) -> SafeString:
+    """Values over a true time axis from `first` to `last`: `points` are (date, value or None);
+    a date's x position is its distance in days from `first`, so months without values are
+    drawn as gaps. As `bars`, each point is a week's bar (Monday to Sunday from its date); as a
+    line, points more than `max_gap_days` apart are not joined. One colour: nothing is encoded
+    by it. `markers` are (date, text): a dashed line at that date (an intervention's start or
+    end). `zero_text` is said over the axis when every value is 0 (no incidents is a fact, not
+    missing data)."""
+    known = [(d, float(v)) for d, v in points if v is not None and d is not None]
+    if not known or first is None or last is None:
+        return _note(name, title, empty_text)
+    # A week of room at the end for the last week's bar: lines get it too, so that charts over
+    # the same dates share one axis.
+    span = (last - first).days + WEEK
+    plot_width = WIDTH - LEFT - RIGHT
+
+    def x(day) -> float:
+        return LEFT + plot_width * (day - first).days / span
+
+    values = [v for _, v in known]
+    top = top_value if top_value is not None else (max(values) or 1)
+    if bars and not percent and top_value is None:
+        top = max(4, -(-top // 4) * 4)  # counts: whole-number grid lines
+    parts, y = _axis(top, percent=percent)
+    parts += _time_ticks(first, last, x)
+    colour = SERIES_COLOURS[0]
+    for day, text in markers:
+        if day is not None and first <= day <= last:
+            parts.append(
+                f'<line class="marker" x1="{x(day):.1f}" x2="{x(day):.1f}" y1="{TOP}" '
+                f'y2="{HEIGHT - BOTTOM}" stroke="#5a3d8a" stroke-width="2" '
+                f'stroke-dasharray="4 3"><title>{escape(text)}</title></line>'
+            )
+
+    def shown(value: float) -> str:
+        return f"{value:.1%}" if percent else _fmt(value)
+
+    if bars:
+        width = max(2.0, plot_width * WEEK / span * 0.7)
+        for day, value in known:
+            if value <= 0:
+                continue
+            left = x(day) + (plot_width * WEEK / span - width) / 2
+            parts.append(
+                f'<rect class="bar" x="{left:.1f}" y="{y(value):.1f}" width="{width:.1f}" '
+                f'height="{max(0.0, y(0) - y(value)):.1f}" fill="{colour}">'
+                f"<title>{escape(series)} week of {day:%b} {day.day}: {shown(value)}</title></rect>"
+            )
+    else:
+        segment: list[str] = []
+        previous = None
+        for day, value in known:
+            if previous is not None and (day - previous).days > max_gap_days and segment:
+                parts.append(_polyline(segment, colour))
+                segment = []
+            segment.append(f"{x(day):.1f},{y(value):.1f}")
+            previous = day
+        parts.append(_polyline(segment, colour))
+        for day, value in known:
+            parts.append(
+                f'<circle cx="{x(day):.1f}" cy="{y(value):.1f}" r="3" fill="{colour}">'
+                f"<title>{escape(series)} {day.isoformat()}: {shown(value)}</title></circle>"
+            )
+    if zero_text and not any(values):
+        parts.append(
+            f'<text x="{WIDTH / 2}" y="{TOP + 40}" text-anchor="middle" class="note" '
+            f'fill="#3d3d3d" font-size="14">{escape(zero_text)}</text>'
+        )
+    return _svg(name, title, parts)
+
+
+def _polyline(segment: list[str], colour: str) -> str:
+    if len(segment) < 2:
+        return ""
+    return (
+        f'<polyline class="line" fill="none" stroke="{colour}" stroke-width="2" '
+        f'points="{" ".join(segment)}"/>'
+    )
+
+
+def _note(name: str, title: str, text: str) -> SafeString:
+    """An empty chart that says why (in a colour that meets 4.5:1 on white)."""
+    return _svg(
+        name,
+        title,
+        [
+            f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" class="note" '
+            f'fill="#3d3d3d" font-size="14">{escape(text)}</text>'
+        ],
+    )

@@ -1,10 +1,18 @@
 """Reads of a student's records."""
 
+import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from records.models import AttendanceRecord, DisciplineIncident, Grade, StudentOutcome
+from records.models import (
+    AttendanceRecord,
+    AttendanceStatus,
+    DisciplineIncident,
+    Grade,
+    StudentOutcome,
+)
+from students.models import Student
 
 
 @dataclass(frozen=True)
@@ -34,4 +42,56 @@ def recent_records(*, student_id, limit: int = 10) -> RecentRecords:
         outcomes=StudentOutcome.objects.filter(student_id=student_id).order_by("-outcome_date")[
             :limit
         ],
+    )
+
+
+def attendance_by_day(*, student_id, first: dt.date, last: dt.date) -> list[tuple]:
+    """(date, records, attended) for each day from `first` to `last` on which the student has
+    attendance records (a day, or each period of it); attended = present or tardy, as in the
+    features (analytics/selectors.py). One GROUP BY on idx_attendance_student_date."""
+    return list(
+        AttendanceRecord.objects.filter(student_id=student_id, date__gte=first, date__lte=last)
+        .order_by()
+        .values("date")
+        .annotate(
+            records=Count("pk"),
+            attended=Count(
+                "pk", filter=Q(status__in=(AttendanceStatus.PRESENT, AttendanceStatus.TARDY))
+            ),
+        )
+        .order_by("date")
+        .values_list("date", "records", "attended")
+    )
+
+
+def incidents_by_day(*, student_id, first: dt.date, last: dt.date) -> list[tuple]:
+    """(date, incidents) for each day from `first` to `last` with an incident of the student.
+    One GROUP BY on idx_discipline_student_date."""
+    return list(
+        DisciplineIncident.objects.filter(
+            student_id=student_id, incident_date__gte=first, incident_date__lte=last
+        )
+        .order_by()
+        .values("incident_date")
+        .annotate(incidents=Count("pk"))
+        .order_by("incident_date")
+        .values_list("incident_date", "incidents")
+    )
+
+
+def school_sends_attendance(*, school: str, first: dt.date, last: dt.date) -> bool:
+    """Whether any student of `school` has an attendance record from `first` to `last`: a school
+    whose SIS export carries no attendance has none, which is a fact about the data, not about
+    its students. One EXISTS: the school's students (idx_students_school_grade), each probed on
+    idx_attendance_student_date until one has a record."""
+    return (
+        Student.objects.filter(school=school)
+        .filter(
+            Exists(
+                AttendanceRecord.objects.filter(
+                    student_id=OuterRef("pk"), date__gte=first, date__lte=last
+                )
+            )
+        )
+        .exists()
     )

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from analytics import access_log, charts
-from analytics.dashboards import active_model
+from analytics import access_log, charts, student_page
+from analytics.dashboards import active_model, latest_attendance_date
 from analytics.models import AccessPage, StudentFeatures
 from mlmodels.forms import FeedbackForm, fields_html
 from mlmodels.models import Prediction, TrainingFeedback
@@ -30,6 +30,7 @@ from students.access import (
 )
 from students.forms import CaseNoteForm, CheckInForm, CloseForm, InterventionForm, ProfileForm
 from students.models import CaseNote, Intervention, StaffProfile
+from students.templatetags.factors import factor_label
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,8 @@ def profile_context(request, student, form=None, note_form=None) -> dict:
     """The student page's context (also used to re-show the page with a rejected feedback form).
 
     A fixed number of queries: the student's predictions (idx_predictions_student), feature rows
-    (idx_features_student_date), the newest records of each kind and the feedback given.
+    (idx_features_student_date), the newest records of each kind, the feedback given, and the
+    school year's attendance and incidents grouped by day (analytics.student_page).
     """
     # The record of access (written at the end of the request): this page, also when the
     # feedback form re-shows it.
@@ -74,13 +76,44 @@ def profile_context(request, student, form=None, note_form=None) -> dict:
     if can_give_feedback and form is None:
         form = FeedbackForm(prediction=current)
     risk_series = of_active[::-1]
-    week_labels = [f"{f.feature_date:%b %d}" for f in features]
-    factors = [f for f in (current.risk_factors or []) if isinstance(f, dict)] if current else []
     plans = list(
         Intervention.objects.filter(student=student).select_related("intervention_type", "owner")
     )
     notes = list(support.notes_for(request.user, student))
     today = timezone.localdate()
+    # The school year shown: that of the current risk, or of the newest features, or (a student
+    # never scored) of the newest recorded school day.
+    day = (
+        (current.as_of if current and current.as_of else None)
+        or (features[-1].feature_date if features else None)
+        or latest_attendance_date()
+        or today
+    )
+    weeks = student_page.student_weeks(student, day, today)
+    # The model's inputs behind the current risk: the domain cards state the same numbers.
+    vector = (
+        StudentFeatures.objects.filter(student=student, feature_date__lte=day)
+        .order_by("-feature_date")
+        .values_list("feature_date", "feature_vector")
+        .first()
+    )
+    factors = [f for f in (current.risk_factors or []) if isinstance(f, dict)] if current else []
+    if not weeks.attendance_recorded_at_school:
+        factors = student_page.without_attendance_factors(factors)
+    factors = [{**f, "label": factor_label(f)} for f in factors]
+    risk_score = current.risk_score if current else None
+    for f in factors:
+        weight = float(f.get("weight") or 0)
+        f["share"] = f"{abs(weight):.0%}"
+        f["part"] = "" if risk_score is None else f"{abs(weight) * risk_score:.0%}"
+    gpa_by_week = {student_page.monday(f.feature_date): f.gpa_current for f in features}
+    marks = _markers(plans)
+    window = weeks.window
+    # The four charts share the school year's axis (a longer risk history widens the risk
+    # chart's), so a week reads across them; interventions' markers fall on the same dates.
+    risk_first = min([window.first] + [p.as_of for p in risk_series[:1]])
+    risk_last = max([window.last] + [p.as_of for p in risk_series[-1:]])
+    this_year = [f for f in features if window.first <= f.feature_date <= window.last]
     return {
         "plans": plans,
         "open_plans": [p for p in plans if p.is_open],
@@ -105,62 +138,90 @@ def profile_context(request, student, form=None, note_form=None) -> dict:
             )
             for p in predictions
         ],
-        "feature_rows": [
-            (
-                _date(f.feature_date),
-                _num(f.attendance_rate, 3),
-                _num(f.gpa_current, 2),
-                "—" if f.discipline_incidents is None else str(f.discipline_incidents),
-            )
-            for f in reversed(features)
-        ],
+        "week_rows": _week_rows(weeks, gpa_by_week),
         "student": student,
         "model": model,
         "current": current,
         "factors": factors,
         "predictions": predictions,
         "features": features,
+        "weeks": weeks,
+        "vector_date": vector[0] if vector else None,
+        "cards": student_page.domain_cards(
+            vector[1] if vector else None, weeks.attendance_recorded_at_school
+        ),
         "recent": recent_records(student_id=student.pk),
         "feedback": feedback,
         "form": form if can_give_feedback else None,
         "form_fields": fields_html(form) if can_give_feedback else "",
         "factor_chart": charts.factor_bars(
-            "risk-factors", "What pushes this student's risk up or down", factors
+            "risk-factors",
+            "What pushes this student's risk up: each factor's part of the risk score",
+            factors,
+            risk_score=risk_score,
         ),
-        "risk_chart": charts.line_chart(
+        "risk_chart": charts.time_chart(
             "risk-over-time",
             "Risk score over time",
-            [f"{p.as_of:%b %d}" for p in risk_series],
-            [("risk score", [p.risk_score for p in risk_series])],
+            [(p.as_of, p.risk_score) for p in risk_series],
+            risk_first,
+            risk_last,
             top_value=1.0,
             percent=True,
-            markers=_markers(plans, [p.as_of for p in risk_series]),
+            markers=marks,
+            series="risk score",
         ),
-        "attendance_chart": charts.line_chart(
+        "attendance_chart": charts.time_chart(
             "weekly-attendance",
-            "Attendance rate (year to date), week by week",
-            week_labels,
-            [("attendance", [f.attendance_rate for f in features])],
+            "Attendance, week by week: the share of class time attended in each week",
+            weeks.attendance.weeks,
+            window.first,
+            window.last,
             top_value=1.0,
             percent=True,
-            markers=_markers(plans, [f.feature_date for f in features]),
+            markers=marks,
+            empty_text=(
+                "No attendance recorded this school year"
+                if weeks.attendance_recorded_at_school
+                else f"Attendance is not recorded at {student.school}"
+            ),
+            series="attendance",
         ),
-        "gpa_chart": charts.line_chart(
+        "gpa_chart": charts.time_chart(
             "weekly-gpa",
-            "GPA, week by week",
-            week_labels,
-            [("GPA", [f.gpa_current for f in features])],
+            "GPA, week by week: the GPA of the school year so far, at each week",
+            [(f.feature_date, f.gpa_current) for f in this_year],
+            window.first,
+            window.last,
             top_value=4.0,
+            empty_text="No grades recorded yet",
+            series="GPA",
         ),
-        "incidents_chart": charts.bar_chart(
+        "incidents_chart": charts.time_chart(
             "weekly-incidents",
-            "Discipline incidents (year to date), week by week",
-            [
-                (label, f.discipline_incidents or 0)
-                for label, f in zip(week_labels, features, strict=True)
-            ],
+            "Discipline incidents, week by week: the incidents of each week",
+            weeks.incidents,
+            window.first,
+            window.last,
+            bars=True,
+            zero_text="No incidents this year",
+            series="incidents",
         ),
     }
+
+
+def _week_rows(weeks, gpa_by_week: dict) -> list[tuple[str, str, str, str]]:
+    """(week, attendance that week, GPA at that week, incidents that week), newest first."""
+    rates = dict(weeks.attendance.weeks)
+    return [
+        (
+            f"{week:%Y-%m-%d}",
+            "—" if rates.get(week) is None else f"{rates[week]:.0%}",
+            _num(gpa_by_week.get(week), 2),
+            str(count),
+        )
+        for week, count in reversed(weeks.incidents)
+    ]
 
 
 def _timeline(plans, notes, today) -> list[dict]:
@@ -178,17 +239,14 @@ def _timeline(plans, notes, today) -> list[dict]:
     return sorted(events, key=lambda e: e["date"], reverse=True)
 
 
-def _markers(plans, dates: list) -> list[tuple[int, str]]:
-    """Chart markers: the index of the first week on or after each start and end."""
-    marks = []
-    for p in plans:
-        for day, what in ((p.start_date, "started"), (p.ended_on, "ended")):
-            if day is None:
-                continue
-            i = next((i for i, d in enumerate(dates) if d and d >= day), None)
-            if i is not None:
-                marks.append((i, f"{p.intervention_type.name} {what} {day:%Y-%m-%d}"))
-    return marks
+def _markers(plans) -> list[tuple]:
+    """Chart markers: (date, text) of each intervention's start and end."""
+    return [
+        (day, f"{p.intervention_type.name} {what} {day:%Y-%m-%d}")
+        for p in plans
+        for day, what in ((p.start_date, "started"), (p.ended_on, "ended"))
+        if day is not None
+    ]
 
 
 def _date(value) -> str:

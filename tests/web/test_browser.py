@@ -104,7 +104,7 @@ def test_a_counselor_filters_the_dashboard_opens_a_student_and_reads_the_factors
     page.wait_for_url(f"{live_server.url}/students/{student.pk}/")
     factors = page.locator("#factors tbody tr")
     assert factors.count() == 3
-    assert "courses_failing" in factors.first.inner_text()
+    assert "Courses failing" in factors.first.inner_text()
     assert "Act on courses_failing" in factors.first.inner_text()
     for chart in ("risk-factors", "risk-over-time", "weekly-attendance", "weekly-gpa"):
         assert_chart_drawn(page, chart)
@@ -178,7 +178,7 @@ def test_a_counselor_starts_an_intervention_from_a_factor_and_checks_in(
     assert student.district_id in page.locator("#risk-table").inner_text()
 
     page.get_by_role("link", name=f"{student.last_name}, {student.first_name}").click()
-    page.get_by_role("link", name="Start an intervention on absences_30d").click()
+    page.get_by_role("link", name="Start an intervention on Days absent, last 30 days").click()
     assert page.get_by_label("Domain").input_value() == "attendance"
     assert page.get_by_label("Goal").input_value() == "Act on absences_30d"
     page.get_by_label("Tier").select_option("2")

@@ -48,7 +48,10 @@ def test_a_counselor_starts_an_intervention_from_a_factor(client, district, coun
     student = district.north[0]
     c = client_for(client, counselor)
     url = reverse("intervention_new", args=[student.pk])
-    form = c.get(url, {"factor": "absences_30d"}).context["form"]
+    shown = c.get(url, {"factor": "absences_30d"})
+    form = shown.context["form"]
+    words = "From the risk factor <strong>Days absent, last 30 days</strong>"
+    assert words in shown.content.decode()
     assert form.initial["domain"] == "attendance"
     assert form.initial["intervention_type"].name == "Attendance mentoring"
     assert form.initial["goal"] == "Act on absences_30d"
