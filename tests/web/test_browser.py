@@ -64,7 +64,8 @@ def log_in(page, live_server, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
+    # Each role has its own start page (students.navigation.home_url).
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def assert_chart_drawn(page, name: str) -> None:
@@ -129,7 +130,8 @@ def test_an_educator_gives_feedback_that_then_appears_on_the_page(
     log_in(page, live_server, "educator")
     student = district.south[0]
     page.goto(f"{live_server.url}/students/{student.pk}/")
-    page.get_by_label("Was the prediction right?").select_option("true_positive")
+    page.get_by_role("group", name="Was the student flagged?").get_by_label("Yes").check()
+    page.get_by_role("group", name="Did the outcome happen?").get_by_label("Yes").check()
     page.get_by_role("button", name="Save feedback").click()
     # Rejected: the outcome is missing, and the page says so.
     assert page.get_by_text("choose which one").is_visible()
