@@ -265,6 +265,10 @@ EDUPULSE_RISK_CUTOFFS = {
     "critical": env.float("EDUPULSE_RISK_CRITICAL", default=0.50),
 }
 
+# Scores older than this (days from the latest run's as-of date; two school weeks) are shown
+# with a warning on the dashboard and the work list: the weekly scoring may have stopped.
+EDUPULSE_STALE_AFTER_DAYS = env.int("EDUPULSE_STALE_AFTER_DAYS", default=14)
+
 # --- Interventions and the weekly digest -------------------------------------------------------
 # An open intervention is "due" when its last check-in (or its start) is older than this.
 EDUPULSE_CHECK_IN_DAYS = env.int("EDUPULSE_CHECK_IN_DAYS", default=14)
