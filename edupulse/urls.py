@@ -7,7 +7,8 @@ from students.navigation import SignInView
 admin.site.site_header = "EduPulse administration"
 admin.site.site_title = "EduPulse"
 admin.site.index_title = "District data"
-admin.site.site_url = "/"
+# "View site" goes to each role's own start page (students.navigation.start).
+admin.site.site_url = "/start/"
 
 urlpatterns = [
     path("", include("analytics.urls")),

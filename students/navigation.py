@@ -5,6 +5,7 @@ the dashboards; the admin needs `is_staff`), so nobody is offered a link to "Not
 """
 
 from django.contrib.auth.views import LoginView
+from django.shortcuts import redirect
 from django.urls import reverse
 
 from students.access import has_dashboard_role, has_role, may_manage_interventions, sees_everyone
@@ -64,3 +65,9 @@ class SignInView(LoginView):
 
     def get_default_redirect_url(self) -> str:
         return home_url(self.request.user)
+
+
+def start(request):
+    """The signed-in user's start page (the admin's "View site" link: data entry staff would
+    find "Not allowed" at the dashboard)."""
+    return redirect(home_url(request.user))

@@ -83,3 +83,9 @@ def test_every_page_has_a_skip_link_to_the_main_content(client, district, counse
     html = client_for(client, counselor).get(reverse("dashboard")).content.decode()
     assert '<a class="skip-link" href="#content">Skip to content</a>' in html
     assert '<main id="content"' in html
+
+
+def test_the_admins_view_site_link_goes_to_the_users_start_page(client, data_entry_user):
+    c = client_for(client, data_entry_user)
+    assert 'href="/start/"' in c.get(reverse("admin:index")).content.decode()
+    assert c.get("/start/")["Location"] == reverse("admin:index")
