@@ -7,6 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from mlmodels import explain
 from tests.web.conftest import PASSWORD, client_for
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +90,10 @@ def test_the_admins_view_site_link_goes_to_the_users_start_page(client, data_ent
     c = client_for(client, data_entry_user)
     assert 'href="/start/"' in c.get(reverse("admin:index")).content.decode()
     assert c.get("/start/")["Location"] == reverse("admin:index")
+
+
+def test_the_work_list_names_the_top_factor_in_words(client, district, counselor):
+    html = client_for(client, counselor).get(reverse("my_students")).content.decode()
+    row = html[html.index('id="newly-flagged"') : html.index('id="check-ins-due"')]
+    assert f"<td>{explain.label('courses_failing')}: " in row
+    assert "<td>courses_failing:" not in row
