@@ -88,3 +88,9 @@ def test_the_favicon_exists_and_is_linked(client, district, counselor):
     assert (Path(settings.BASE_DIR) / "static" / "edupulse" / "favicon.svg").stat().st_size > 0
     html = client_for(client, counselor).get(reverse("dashboard")).content.decode()
     assert re.search(r'<link rel="icon" href="/static/edupulse/favicon[^"]*\.svg"', html)
+
+
+@pytest.mark.django_db
+def test_the_admin_links_the_favicon_too(client, data_entry_user):
+    html = client_for(client, data_entry_user).get(reverse("admin:index")).content.decode()
+    assert re.search(r'<link rel="icon" href="/static/edupulse/favicon[^"]*\.svg"', html)
