@@ -14,9 +14,9 @@ from django.utils.safestring import SafeString, mark_safe
 # The categories' colours, shared with the stylesheet (static/edupulse/app.css).
 CATEGORY_COLOURS = {
     "critical": "#8b1a1a",
-    "high": "#d9534f",
+    "high": "#b52b27",
     "medium": "#f0ad4e",
-    "low": "#5b9b5b",
+    "low": "#5f6b73",
 }
 SERIES_COLOURS = ("#1f5f99", "#d9534f", "#5b9b5b", "#8e5ea2", "#e08a1e", "#3aa3a3", "#777777")
 

@@ -18,6 +18,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 import pandas as pd
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
     Avg,
@@ -92,6 +93,34 @@ def _active_model() -> ModelMetadata | None:
         .order_by("-is_active")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How old the scores on a page are: the latest run's as-of date against today."""
+
+    as_of: dt.date
+    days: int
+    stale_after: int
+
+    @property
+    def stale(self) -> bool:
+        return self.days > self.stale_after
+
+    @property
+    def age(self) -> str:
+        if self.days <= 0:
+            return "today"
+        return "yesterday" if self.days == 1 else f"{self.days} days ago"
+
+
+def freshness(week: ScoringWeek, today: dt.date) -> Freshness | None:
+    """The age of the latest run, stale past settings.EDUPULSE_STALE_AFTER_DAYS (two school
+    weeks). Computed per request, never cached with the page parts: the data does not change
+    while the scores grow old."""
+    if week.as_of is None:
+        return None
+    return Freshness(week.as_of, (today - week.as_of).days, settings.EDUPULSE_STALE_AFTER_DAYS)
 
 
 def scoring_week() -> ScoringWeek:

@@ -75,6 +75,7 @@ def dashboard(request):
         "query": query,
         "week": week,
         "query_string": query_string,
+        "fresh": dashboards.freshness(week, timezone.localdate()),
     }
     if rows is not None:
         try:
@@ -385,6 +386,7 @@ def my_students(request):
             ],
             "check_in_days": settings.EDUPULSE_CHECK_IN_DAYS,
             "everyone": everyone,
+            "fresh": dashboards.freshness(week, today),
         },
     )
 

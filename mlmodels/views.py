@@ -357,9 +357,8 @@ def model_performance(request):
         )
     )
     counts = dashboards.feedback_counts(since, None if everyone else visible_students(request.user))
-    labels = dict(FeedbackType.choices)
     for row in counts:
-        row["type_label"] = labels.get(row["type"], row["type"] or "not given")
+        row["type_label"] = FEEDBACK_WORDS.get(row["type"], row["type"] or "not given")
         if not everyone and row["student_count"] < SMALL_CELL:
             row.update(
                 suppressed=True, feedback_count=None, avg_predicted_risk=None, avg_confidence=None

@@ -35,6 +35,11 @@ def sees_everyone(user: User | AnonymousUser) -> bool:
     return user.is_active and (user.is_superuser or DISTRICT_ADMIN in _group_names(user))
 
 
+def has_role(user: User | AnonymousUser, role: str) -> bool:
+    """Whether an active, signed-in user is a member of `role` (a students.roles name)."""
+    return user.is_authenticated and user.is_active and role in _group_names(user)
+
+
 def has_dashboard_role(user: User | AnonymousUser) -> bool:
     """May use the dashboards at all: administrators, counselors, educators."""
     if not user.is_authenticated or not user.is_active:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from students import views
+from students import navigation, views
 
 # Students, interventions and notes are named by their id: never a name, contact or birth date
 # in a URL.
@@ -29,4 +29,5 @@ urlpatterns = [
     ),
     path("notes/<uuid:note_id>/delete/", views.case_note_delete, name="case_note_delete"),
     path("account/", views.account, name="account"),
+    path("start/", navigation.start, name="start"),
 ]

@@ -73,6 +73,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "students.navigation.menu",
             ],
         },
     },
@@ -146,6 +147,7 @@ SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30) * 60
 SESSION_COOKIE_AGE = env.int("SESSION_MAX_HOURS", default=12) * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Each role's own start page (students.navigation.home_url); this is only Django's fallback.
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -222,11 +224,21 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {
+        "client_error_without_traceback": {
+            "()": "edupulse.log_filters.ClientErrorWithoutTraceback"
+        },
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's default config gives "django" its own console handler (under DEBUG) on top of
+        # ours: every line, traceback and all, was written twice. One handler, the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # A 403 or 404 is one WARNING line, not an error with a traceback.
+        "django.request": {"filters": ["client_error_without_traceback"], "propagate": True},
         # SQL parameters would carry names; never log them, whatever LOG_LEVEL says.
         "django.db.backends": {"level": "WARNING", "propagate": True},
     },
@@ -252,6 +264,10 @@ EDUPULSE_RISK_CUTOFFS = {
     "high": env.float("EDUPULSE_RISK_HIGH", default=0.25),
     "critical": env.float("EDUPULSE_RISK_CRITICAL", default=0.50),
 }
+
+# Scores older than this (days from the latest run's as-of date; two school weeks) are shown
+# with a warning on the dashboard and the work list: the weekly scoring may have stopped.
+EDUPULSE_STALE_AFTER_DAYS = env.int("EDUPULSE_STALE_AFTER_DAYS", default=14)
 
 # --- Interventions and the weekly digest -------------------------------------------------------
 # An open intervention is "due" when its last check-in (or its start) is older than this.

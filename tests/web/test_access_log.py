@@ -141,7 +141,9 @@ def test_the_feedback_form_showing_the_student_page_is_recorded(client, counselo
     client.force_login(counselor)
     url = reverse("prediction_feedback", args=[prediction.pk])
     assert client.get(url).status_code == 200
-    assert client.post(url, {"feedback_type": "true_positive", "outcome_type": ""}).status_code in (
+    assert client.post(
+        url, {"flagged": "yes", "outcome_happened": "yes", "outcome_type": ""}
+    ).status_code in (
         302,
         400,
     )

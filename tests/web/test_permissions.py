@@ -136,7 +136,9 @@ def test_every_url_answers_each_user_as_expected(
         "models": lambda: client.get(reverse("model_performance")),
         "profile": lambda: client.get(reverse("student_profile", args=[target.pk])),
         "feedback_get": lambda: client.get(feedback_url),
-        "feedback_post": lambda: client.post(feedback_url, {"feedback_type": "false_positive"}),
+        "feedback_post": lambda: client.post(
+            feedback_url, {"flagged": "yes", "outcome_happened": "no"}
+        ),
         "my_students": lambda: client.get(reverse("my_students")),
         "interventions_report": lambda: client.get(reverse("interventions_report")),
         "interventions_export": lambda: client.get(reverse("interventions_export")),
