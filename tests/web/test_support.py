@@ -45,6 +45,7 @@ def csv_rows(response) -> list[dict]:
 
 
 def test_a_counselor_starts_an_intervention_from_a_factor(client, district, counselor):
+    catalogue()  # seeded again, if a transactional (browser) test before this one emptied it
     student = district.north[0]
     c = client_for(client, counselor)
     url = reverse("intervention_new", args=[student.pk])
