@@ -13,12 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from analytics import charts, dashboards
+from analytics import charts, dashboards, features
 from mlmodels.forms import FeedbackForm
 from mlmodels.intervals import auc_interval, top_k_rows, wilson_interval
+from mlmodels.labels import data_end_by_source
 from mlmodels.metrics import FEW_POSITIVES, K_SHARES
 from mlmodels.models import FeedbackType, ModelMetadata, Prediction
 from mlmodels.training import GRADE_BANDS
+from records.selectors import schools_without_attendance
 from students.access import dashboard_view, may_give_feedback, sees_everyone, visible_students
 from students.views import profile_context
 
@@ -338,6 +340,18 @@ def _suppressed_group(group: dict) -> dict:
     }
 
 
+def _coverage() -> dict:
+    """How far each kind of record reaches, and the schools that send no attendance this school
+    year: facts about the data a model learned from, not about students."""
+    today = timezone.localdate()
+    first = features.school_year_start(today)
+    return {
+        "sources": sorted(data_end_by_source().items()),
+        "year_start": first,
+        "schools_without_attendance": schools_without_attendance(first=first, last=today),
+    }
+
+
 @dashboard_view
 def model_performance(request):
     """Each model version beside the ABC baseline; feedback counts by model and type.
@@ -396,6 +410,7 @@ def model_performance(request):
             "counts": counts,
             "feedback_chart": feedback_chart,
             "window": window,
+            "coverage": _coverage(),
             "windows": [
                 ("30", "30 days"),
                 ("90", "90 days"),

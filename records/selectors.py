@@ -3,6 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from records.models import (
@@ -95,3 +96,21 @@ def school_sends_attendance(*, school: str, first: dt.date, last: dt.date) -> bo
         )
         .exists()
     )
+
+
+def schools_without_attendance(*, first: dt.date, last: dt.date) -> list[str]:
+    """The schools (students' current school) none of whose students has an attendance record
+    from `first` to `last`: a data-coverage fact for the model page. One statement: per school,
+    its students (idx_students_school_grade), each probed on idx_attendance_student_date until
+    one has a record, so a school that sends attendance costs a probe or two."""
+    sql = """
+        SELECT school FROM (SELECT DISTINCT school FROM students WHERE school <> '') schools
+        WHERE NOT EXISTS (
+            SELECT 1 FROM students s JOIN attendance_records a ON a.student_id = s.id
+            WHERE s.school = schools.school AND a.date >= %s AND a.date <= %s
+        )
+        ORDER BY school
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [first, last])
+        return [school for (school,) in cursor.fetchall()]

@@ -322,7 +322,9 @@ REPORTED_ONLY: set[str] = set()
 def axe():
     """axe-core from the installed package (its axe.min.js), never fetched from the internet.
     A dev dependency (pyproject.toml): `uv sync` installs it."""
-    return pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
 
 
 def axe_failures(page, where: str) -> list[str]:

@@ -6,10 +6,13 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from mlmodels.intervals import auc_interval, wilson_interval
 from mlmodels.models import ModelMetadata
 from tests.mlmodels.factories import TrainingFeedbackFactory
+from tests.records.factories import AttendanceRecordFactory
+from tests.students.factories import StudentFactory
 from tests.web.conftest import FULL_METRICS, client_for
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +96,18 @@ def test_a_long_legend_wraps_inside_the_chart():
     height = int(re.search(r'viewBox="0 0 \d+ (\d+)"', svg).group(1))
     ys = [int(y) for y in re.findall(r'<rect x="[\d.]+" y="(\d+)" width="10"', svg)]
     assert max(ys) + 10 <= height and len(set(ys)) > 1
+
+
+def test_the_data_coverage_names_a_school_that_sends_no_attendance(
+    client, district, district_admin
+):
+    today = timezone.localdate()
+    sending = StudentFactory(school="Sends High")
+    AttendanceRecordFactory(student=sending, date=today)
+    StudentFactory(school="Silent Elementary")  # no attendance record at all
+    _response, html = page(client, district_admin)
+    listed = re.search(r"These schools send no attendance this school year[^:]*: ([^.]*)\.", html)
+    assert listed is not None
+    assert "Silent Elementary" in listed.group(1)
+    assert "Sends High" not in listed.group(1)
+    assert f"attendance to {today.isoformat()}" in html

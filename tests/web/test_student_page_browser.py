@@ -64,8 +64,8 @@ def a_full_student(district, counselor):
 def test_the_print_view_fits_one_or_two_pages_with_the_risk_and_the_domains(
     page, live_server, district, counselor
 ):
-    # A dev dependency (pyproject.toml); an environment synced from another branch may lack it.
-    pypdf = pytest.importorskip("pypdf", reason="uv sync installs the dev dependencies")
+    import pypdf  # a dev dependency (pyproject.toml)
+
     student = a_full_student(district, counselor)
     log_in(page, live_server, "counselor")
     page.goto(f"{live_server.url}/students/{student.pk}/")
