@@ -1,6 +1,6 @@
-"""A messy district against a tidy one (issue 12): the same students and outcomes, but one school
-sends no attendance, one course grades harshly, quizzes come several a day with assignment ids,
-the pass mark is 40 and the school year starts in October.
+"""A messy district against a tidy one (issue 12): the same students and outcomes (both with
+school years starting in October), but in the messy one a school sends no attendance, one course
+grades harshly, quizzes come three a day with assignment ids and the pass mark is 40.
 
 Usage: make bench-messy [STUDENTS=2000]
    or: DATABASE_URL=postgres://... python benchmarks/messy_district.py --students 2000
@@ -48,7 +48,7 @@ ATTENDANCE = {name for name, kind in MISSING_RECORDS.items() if kind == "attenda
 
 
 def _district(name: str, spec: DistrictSpec):
-    folder = ROOT / "var" / "bench" / f"messy_{name}_{spec.students}_seed{spec.seed}"
+    folder = ROOT / "var" / "bench" / f"messy_{name}_{spec.students}_{spec.start}_seed{spec.seed}"
     if not (folder / "grades.csv").exists():
         print(f"  generating {name} district ({spec.students:,} students, 3 years)", flush=True)
         generate_district(spec, folder, folder / "truth" / "true_risk.csv")
@@ -114,15 +114,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--every-weeks", type=int, default=2)
     args = parser.parse_args()
-    tidy = DistrictSpec(students=args.students, schools=5, start=dt.date(2023, 8, 21), years=3,
-                        seed=args.seed)  # fmt: skip
-    # A Monday after October 1st: every later year starts in the same week, after October 1st too.
-    messy = dataclasses.replace(tidy, start=dt.date(2023, 10, 9), quirks=QUIRKS)
+    # Both districts start their school years in October (a Monday after October 1st, so every
+    # later year starts after it too): the calendar shapes the generator's random draws, and
+    # the same calendar keeps the students, their hidden engagement and their outcomes the same.
+    messy = DistrictSpec(students=args.students, schools=5, start=dt.date(2023, 10, 9), years=3,
+                         seed=args.seed, quirks=QUIRKS)  # fmt: skip
+    tidy = dataclasses.replace(messy, quirks=Quirks())
     silent_school = _schools(tidy.schools)[QUIRKS.no_attendance_school][0]
-    tidy_settings = {"school_year_start_month": 8, "school_year_start_day": 1}
+    october = {"school_year_start_month": 10, "school_year_start_day": 1}
+    tidy_settings = october
     messy_settings = {
-        "school_year_start_month": 10,
-        "school_year_start_day": 1,
+        **october,
         "pass_mark": QUIRKS.pass_mark,
         "grade_bands": QUIRKS.letter_bands(),
     }
