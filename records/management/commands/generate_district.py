@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from records.importing import ImportRejected, district_import
 from records.models import ImportRun
-from records.synthetic import DistrictSpec, generate_district
+from records.synthetic import DistrictSpec, Quirks, generate_district
 from students.models import Student
 
 
@@ -55,12 +55,29 @@ class Command(BaseCommand):
             help="with --load: do nothing when the database already has students",
         )
         parser.add_argument("--no-progress", action="store_true")
+        messy = parser.add_argument_group(
+            "quirks of real districts' files (the students and outcomes stay the same)"
+        )
+        messy.add_argument("--no-attendance-school", type=int, metavar="N",
+                           help="the N-th school (from 0) sends no attendance")  # fmt: skip
+        messy.add_argument("--harsh-course", metavar="CODE",
+                           help="a course code (e.g. MATH) graded 20 points lower")  # fmt: skip
+        messy.add_argument("--quizzes-per-day", type=int, default=1,
+                           help="quizzes given N a day, told apart by assignment_id")  # fmt: skip
+        messy.add_argument("--pass-mark", type=float, default=60.0,
+                           help="marks on a scale whose pass mark is this (the district settings "
+                           "must say the same)")  # fmt: skip
 
     def handle(self, *args, **options):
         if options["students"] < 1 or options["schools"] < 1 or options["days"] < 5:
             raise CommandError("--students and --schools must be at least 1, --days at least 5")
         if not 1 <= options["years"] <= 20:
             raise CommandError("--years must be between 1 and 20")
+        silent = options["no_attendance_school"]
+        if silent is not None and not 0 <= silent < options["schools"]:
+            raise CommandError("--no-attendance-school must name one of the --schools (from 0)")
+        if options["quizzes_per_day"] < 1 or not 1 <= options["pass_mark"] <= 99:
+            raise CommandError("--quizzes-per-day must be at least 1, --pass-mark within 1-99")
         if options["through"] is not None and options["through"] < options["start"]:
             raise CommandError("--through must not come before --start")
         spec = DistrictSpec(
@@ -71,6 +88,12 @@ class Command(BaseCommand):
             seed=options["seed"],
             years=options["years"],
             through=options["through"],
+            quirks=Quirks(
+                no_attendance_school=options["no_attendance_school"],
+                harsh_course=options["harsh_course"],
+                quizzes_per_day=options["quizzes_per_day"],
+                pass_mark=options["pass_mark"],
+            ),
         )
         quiet = options["no_progress"]
         if options["load"] and options["if_empty"] and Student.objects.exists():
