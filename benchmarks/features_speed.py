@@ -8,8 +8,11 @@ not hold it yet):
   1. the floor: PostgreSQL scans the same attendance, grade and incident rows once, with a plain
      GROUP BY per student;
   2. compute_features for one as-of date, in this process (peak memory measured);
-  3. the same through Celery with 1, then 2 worker processes (a real Redis).
-Prints the seconds of each, the ratio to the floor, and the peak memory.
+  3. the same through Celery with 1, then 2 worker processes (a real Redis);
+  4. the --weeks weekly as-of dates ending on that date (36 by default: a school year) in one
+     pass (`features_compute_range`, as compute_features --from/--to and the backfills run).
+Prints the seconds of each, the ratio to the floor, the range's ratio to one date (target: at
+most 5), and the peak memory.
 """
 
 import argparse
@@ -28,7 +31,7 @@ from django.db import connection  # noqa: E402
 
 from analytics import features  # noqa: E402
 from analytics.models import StudentFeatures  # noqa: E402
-from analytics.services import features_compute  # noqa: E402
+from analytics.services import features_compute, features_compute_range  # noqa: E402
 from analytics.tasks import compute_weekly_features  # noqa: E402
 from tests.celery_workers import broker_for_this_process, celery_workers, redis_server  # noqa: E402
 
@@ -38,6 +41,7 @@ AS_OF = dt.date(2026, 5, 24)  # the last full week of the generated year: the mo
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=100_000)
+    parser.add_argument("--weeks", type=int, default=36)
     args = parser.parse_args()
     ensure_district(args.students)
     with connection.cursor() as cursor:
@@ -69,6 +73,13 @@ def main() -> None:
             )
         assert count == written, (count, written)
 
+    weeks = [AS_OF - dt.timedelta(weeks=k) for k in reversed(range(args.weeks))]
+    StudentFeatures.objects.filter(feature_date__in=weeks).delete()
+    with timed(seconds, f"{args.weeks} weeks in one pass"):
+        published = features_compute_range(dates=weeks)
+    range_memory = peak_rss_mb()
+    print(f"{args.weeks} weeks: {sum(published.values()):,} rows", flush=True)
+
     floor = seconds["PostgreSQL GROUP BY (floor)"]
     print()
     print(f"{written:,} students as of {AS_OF}")
@@ -80,8 +91,14 @@ def main() -> None:
     print(
         f"ratio in-process / floor: {ratio:.2f} (target <= 3): {'met' if ratio <= 3 else 'MISSED'}"
     )
+    one = seconds["compute_features, in-process"]
+    weeks_ratio = seconds[f"{args.weeks} weeks in one pass"] / one
+    print(
+        f"{args.weeks} weeks in one pass / one date: {weeks_ratio:.2f} (target <= 5): "
+        f"{'met' if weeks_ratio <= 5 else 'MISSED'}; peak memory then {range_memory:,.0f} MB"
+    )
     print()
-    print(bar_chart("Seconds for one as-of date", seconds, "s"))
+    print(bar_chart("Seconds for one as-of date, and for a year of weeks", seconds, "s"))
 
 
 def floor_scan() -> int:
