@@ -132,10 +132,11 @@ class Prediction(models.Model):
 
 
 class FeedbackType(models.TextChoices):
-    TRUE_POSITIVE = "true_positive", "True positive (flagged, and the outcome happened)"
-    FALSE_POSITIVE = "false_positive", "False positive (flagged, but no adverse outcome)"
-    TRUE_NEGATIVE = "true_negative", "True negative (not flagged, no adverse outcome)"
-    FALSE_NEGATIVE = "false_negative", "False negative (not flagged, but the outcome happened)"
+    # The stored values are the schema document's; what people read is in words.
+    TRUE_POSITIVE = "true_positive", "Flagged, and the outcome happened"
+    FALSE_POSITIVE = "false_positive", "Flagged, but no adverse outcome"
+    TRUE_NEGATIVE = "true_negative", "Not flagged, and no adverse outcome"
+    FALSE_NEGATIVE = "false_negative", "Not flagged, but the outcome happened"
 
 
 class TrainingFeedback(models.Model):

@@ -66,13 +66,8 @@ def prediction_feedback(request, prediction_id):
     return render(request, "students/profile.html", context, status=status)
 
 
-# The feedback chart's legend: what each answer means, in a few words.
-FEEDBACK_WORDS = {
-    FeedbackType.TRUE_POSITIVE: "Flagged, outcome happened",
-    FeedbackType.FALSE_POSITIVE: "Flagged, no outcome",
-    FeedbackType.TRUE_NEGATIVE: "Not flagged, no outcome",
-    FeedbackType.FALSE_NEGATIVE: "Not flagged, outcome happened",
-}
+# The feedback chart's legend and table: what each answer means, in words.
+FEEDBACK_WORDS = dict(FeedbackType.choices)
 FEEDBACK_WINDOWS = {"30": 30, "90": 90, "365": 365, "all": None}
 
 METRIC_ROWS = [

@@ -83,7 +83,8 @@ def test_the_feedback_legend_is_in_words(client, district, district_admin, couns
     response, _html = page(client, district_admin)
     svg = str(response.context["feedback_chart"])
     assert "true_positive" not in svg and "false_negative" not in svg
-    assert "Flagged, outcome happened" in svg and "Not flagged, outcome happened" in svg
+    assert "Flagged, and the outcome happened" in svg
+    assert "Not flagged, but the outcome happened" in svg
 
 
 def test_a_long_legend_wraps_inside_the_chart():
