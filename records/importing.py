@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from records.csv_format import BY_FILENAME, FORMATS, STUDENTS, CellError, FileFormat, Key
+from records.importing_columns import ChunkFile, ColumnBatches, UuidColumn, plain_file
 from records.models import ImportRun
 
 MAX_REPORTED = 50
@@ -295,6 +296,10 @@ def _stage_file(
         if plan is None:
             return counts
         stage.create([c for _, c in plan])
+        if _read_in_columns(fmt, path, header, plan, stage, students, counts):
+            if progress:
+                progress(name, size, size)
+            return counts
 
         def rows() -> Iterator:
             """Each good row, led by its line number (staging tables only) and a new id."""
@@ -346,6 +351,34 @@ def _stage_file(
         if progress:
             progress(name, size, size)
     return counts
+
+
+def _read_in_columns(fmt, path, header, plan, stage, students, counts) -> bool:
+    """Check and write the file in column batches (records/importing_columns.py) when the stage
+    takes them; False, with nothing written, when the file needs the row-by-row reader (a
+    problem to report, or anything the column path is not sure of)."""
+    if not (stage.takes_chunks and fmt.names_student and plain_file(path, MAX_LINE_CHARS)):
+        return False
+    batches = ColumnBatches(
+        path,
+        width=len(header),
+        plan=plan,
+        student_ids={d: i for d, i in students.ids.items() if i is not None},
+        today=timezone.localdate().isoformat(),
+        ids=UuidColumn(_UuidSeries()),
+        with_line=stage.needs_line,
+        max_line_chars=MAX_LINE_CHARS,
+    )
+    source = ChunkFile(batches.chunks())
+    try:
+        with transaction.atomic():  # a savepoint: an abandoned file leaves no row behind
+            stage.write_chunks(source)
+    except Exception:
+        if source.abandoned:
+            return False
+        raise
+    counts.rows = stage.written = batches.rows
+    return True
 
 
 def _line_too_long() -> str:
@@ -638,6 +671,8 @@ class _Stage:
 
     needs_line = True  # rows come with their line number first
     as_text = True  # rows come as CSV lines (for COPY), not lists of values
+    takes_chunks = False  # takes CSV bytes of checked column batches (write_chunks)
+    written = 0
 
     def __init__(self, fmt: FileFormat) -> None:
         self.fmt = fmt
@@ -784,6 +819,16 @@ class _CsvLines(io.TextIOBase):
 
 
 class _PostgresStage(_Stage):
+    takes_chunks = True
+
+    def write_chunks(self, chunks: ChunkFile) -> None:
+        with connection.cursor() as cursor:
+            cursor.cursor.copy_expert(
+                f"COPY {self.table} (line, id, {', '.join(self.columns)}) "
+                "FROM STDIN WITH (FORMAT csv)",
+                chunks,
+            )
+
     def _create_table(self, types: list[str]) -> None:
         columns = ", ".join(f"{c} {t}" for c, t in zip(self.columns, types, strict=True))
         with connection.cursor() as cursor:
@@ -818,10 +863,15 @@ class _DirectCopy(_Stage):
     """COPY checked rows straight into the target table (the bulk path); ids by default."""
 
     needs_line = False
+    takes_chunks = True
 
-    def __init__(self, fmt: FileFormat) -> None:
-        super().__init__(fmt)
-        self.written = 0
+    def write_chunks(self, chunks: ChunkFile) -> None:
+        with connection.cursor() as cursor:
+            cursor.cursor.copy_expert(
+                f"COPY {self.fmt.table} (id, {', '.join(self.columns)}) "
+                "FROM STDIN WITH (FORMAT csv)",
+                chunks,
+            )
 
     def _create_table(self, types: list[str]) -> None:
         pass
