@@ -177,7 +177,7 @@ class ColumnBatches:
         pacsv.write_csv(
             pa.RecordBatch.from_arrays(columns, names=names),
             out,
-            pacsv.WriteOptions(include_header=False, quoting_style="needed"),
+            pacsv.WriteOptions(include_header=False, quoting_style="none"),
         )
         return out.getvalue()
 
