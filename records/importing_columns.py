@@ -151,7 +151,7 @@ class ColumnBatches:
             reader = self._reader()
             for batch in reader:
                 yield self._batch_csv(batch)
-        except (pa.ArrowInvalid, UnicodeDecodeError):
+        except (pa.ArrowException, UnicodeDecodeError):
             raise Abandon from None
 
     def _batch_csv(self, batch: pa.RecordBatch) -> bytes:
