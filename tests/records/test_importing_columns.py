@@ -147,3 +147,31 @@ def test_a_duplicate_in_a_reimport_is_reported_at_its_line(tmp_path, column_file
     (problem,) = caught.value.problems
     assert (problem.line, problem.reason) == (19, "duplicate: line 4 has the same "
                                               "district_id + date + period")  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_quoted_line_break_keeps_the_line_numbers_exact(tmp_path):
+    StudentFactory(district_id="S1")
+    (tmp_path / "discipline.csv").write_text(
+        "district_id,incident_date,severity_level,description\n"
+        'S1,2025-09-02,2,"Shouted,\nthen left"\n'
+        "S1,2025-09-03,9,\n"
+    )
+
+    with pytest.raises(ImportRejected) as caught:
+        district_import(folder=tmp_path)
+
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.column, problem.value) == (4, "severity_level", "9")
+
+
+@pytest.mark.django_db
+def test_a_file_with_quoted_line_breaks_loads_with_them(tmp_path):
+    StudentFactory(district_id="S1")
+    (tmp_path / "discipline.csv").write_text(
+        'district_id,incident_date,description\nS1,2025-09-02,"Shouted,\nthen left"\n'
+    )
+
+    district_import(folder=tmp_path)
+
+    assert DisciplineIncident.objects.get().description == "Shouted,\nthen left"
