@@ -7,10 +7,13 @@ Steps: generate a district; load its students; then, timed in this one process a
   1. import_csv of attendance.csv into the empty attendance table (the first load);
   2. import_csv of the same file again (every row checked and compared, none changed);
   3. the ceiling: a bare COPY of the same file into an empty table with no index or key.
-Prints rows per second for each, the ratios to the ceiling, and the peak memory of the process.
+Prints rows per second for each, the ratios to the ceiling, and the peak memory of the process
+(the district is generated in a child process, so the peak is the import's own), against the
+targets of issue 17: first load >= 50% of the ceiling's rows/s, re-import >= 40%, peak < 1 GB.
 """
 
 import argparse
+import multiprocessing
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,9 +22,9 @@ from _common import bar_chart, peak_rss_mb, setup_django, timed
 
 setup_django()
 
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 
-from records.importing import district_import  # noqa: E402
+from records.importing import _drop_keys_and_indexes, district_import  # noqa: E402
 from records.models import AttendanceRecord  # noqa: E402
 from records.synthetic import DistrictSpec, generate_district  # noqa: E402
 from students.models import Student  # noqa: E402
@@ -40,7 +43,14 @@ def main() -> None:
 
 def run(students: int, work: Path) -> None:
     print(f"Generating a district of {students} students...", flush=True)
-    generate_district(DistrictSpec(students=students), work / "all", work / "truth.csv")
+    # In a child process: the generator's arrays are not the import's memory.
+    child = multiprocessing.get_context("fork").Process(
+        target=generate_district,
+        args=(DistrictSpec(students=students), work / "all", work / "truth.csv"),
+    )
+    child.start()
+    child.join()
+    assert child.exitcode == 0, "generating the district failed"
     (work / "students").mkdir()
     (work / "attendance").mkdir()
     shutil.move(work / "all" / "students.csv", work / "students" / "students.csv")
@@ -54,12 +64,22 @@ def run(students: int, work: Path) -> None:
     print(f"attendance.csv: {rows:,} rows, {size_mb:,.0f} MB", flush=True)
 
     seconds: dict[str, float] = {}
+    rebuild: dict[str, float] = {}
     with timed(seconds, "import_csv, first load"):
         result = district_import(folder=work / "attendance")
     assert result.files["attendance.csv"].inserted == rows
     with timed(seconds, "import_csv, same file again"):
         again = district_import(folder=work / "attendance")
     assert again.files["attendance.csv"].unchanged == rows
+    # How much of the first load is PostgreSQL re-creating the table's keys and indexes (the
+    # ceiling builds none): measured on the loaded table, then rolled back.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        restore = _drop_keys_and_indexes(cursor, AttendanceRecord._meta.db_table)
+        with timed(rebuild, "keys and indexes"):
+            for sql in restore:
+                cursor.execute(sql)
+        transaction.set_rollback(True)
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TABLE bench_ceiling (district_id text, date date, status text, period int)"
@@ -75,12 +95,26 @@ def run(students: int, work: Path) -> None:
     for name, s in seconds.items():
         print(f"{name:<30} {s:>8.2f} {rates[name]:>12,.0f} {rates[name] / ceiling:>10.0%}")
     print(f"ratio ceiling / first load: {ceiling / rates['import_csv, first load']:.2f}")
+    keys = rebuild["keys and indexes"]
+    rest = seconds["import_csv, first load"] - keys
+    print(
+        f"of the first load, re-creating the primary key, the natural key, 3 indexes and the "
+        f"foreign key: {keys:.2f} s; the rest (read, check, COPY): {rest:.2f} s, "
+        f"{rows / rest:,.0f} rows/s, {rows / rest / ceiling:.0%} of the ceiling"
+    )
     print(f"peak memory of this process: {peak_rss_mb():,.0f} MB")
     print()
     print(bar_chart("Attendance rows per second into PostgreSQL", rates, "rows/s"))
-    target = 200_000
-    verdict = "meets" if rates["import_csv, first load"] >= target else "MISSES"
-    print(f"\nTarget {target:,} rows/s for the first load: {verdict} it.")
+    peak = peak_rss_mb()
+    first, again = rates["import_csv, first load"], rates["import_csv, same file again"]
+    checks = [
+        ("first load >= 50% of the bare COPY's rows/s", first / ceiling, 0.5),
+        ("re-import >= 40% of the bare COPY's rows/s", again / ceiling, 0.4),
+    ]
+    print()
+    for name, ratio, target in checks:
+        print(f"Target {name}: {ratio:.0%}, {'met' if ratio >= target else 'MISSED'}.")
+    print(f"Target peak memory < 1,024 MB: {peak:,.0f} MB, {'met' if peak < 1024 else 'MISSED'}.")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,177 @@
+"""The column-batch reader (records/importing_columns.py): the same rows as the row reader, and
+the row reader's exact report whenever a file has anything to report."""
+
+import pytest
+from django.db import connection
+
+from records import importing
+from records.importing import MAX_LINE_CHARS, ImportRejected, _UuidSeries, district_import
+from records.importing_columns import UuidColumn, plain_file
+from records.models import AttendanceRecord, DisciplineIncident, Enrollment, Grade, StudentOutcome
+from tests.students.factories import StudentFactory
+
+MODELS = (AttendanceRecord, Grade, DisciplineIncident, StudentOutcome, Enrollment)
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the column path feeds PostgreSQL's COPY"
+)
+
+
+def test_the_ids_are_the_row_readers_ids():
+    series = _UuidSeries()
+
+    ids = UuidColumn(series)(1000, 5).to_pylist()
+
+    assert ids == [series(n) for n in range(1001, 1006)]
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        (b"a,b\n1,2\n3,4\n", True),
+        (b"a,b\r\n1,2\r\n", True),
+        (b'a,b\n1,"2"\n', False),
+        (b"a,b\n1,2\n\n3,4\n", False),
+        (b"a,b\r\n\r\n3,4\r\n", False),
+        (b"\xff\xfea\x00", False),
+    ],
+)
+def test_only_files_without_quotes_or_blank_lines_are_plain(text, plain, tmp_path):
+    path = tmp_path / "attendance.csv"
+    path.write_bytes(text)
+
+    assert plain_file(path, MAX_LINE_CHARS) is plain
+
+
+def _rows():
+    """Every record, without ids and timestamps: what the two readers must agree on."""
+    skip = {"id", "created_at"}
+    return {
+        m.__name__: sorted(
+            repr(tuple(v for k, v in row.items() if k not in skip)) for row in m.objects.values()
+        )
+        for m in MODELS
+    }
+
+
+@pytest.fixture
+def column_files(monkeypatch):
+    """The names of the files the column path loaded."""
+    loaded = []
+    real = importing._read_in_columns
+
+    def spy(fmt, *args):
+        done = real(fmt, *args)
+        if done:
+            loaded.append(fmt.filename)
+        return done
+
+    monkeypatch.setattr(importing, "_read_in_columns", spy)
+    return loaded
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_a_generated_district_loads_in_columns_with_the_row_readers_rows(
+    small_district, column_files, monkeypatch, tmp_path
+):
+    district_import(folder=small_district)
+    by_columns = _rows()
+    assert "attendance.csv" in column_files
+
+    AttendanceRecord.objects.all().delete()
+    Grade.objects.all().delete()
+    DisciplineIncident.objects.all().delete()
+    StudentOutcome.objects.all().delete()
+    Enrollment.objects.all().delete()
+    monkeypatch.setattr(importing, "_read_in_columns", lambda *args: False)
+    district_import(folder=small_district)
+
+    assert _rows() == by_columns
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_a_reimport_in_columns_changes_nothing(small_district, column_files):
+    district_import(folder=small_district)
+    column_files.clear()
+
+    again = district_import(folder=small_district)
+
+    assert "attendance.csv" in column_files
+    assert not again.changed
+
+
+@postgres_only
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "district_id,date,status,period\nS1,2025-09-02,present,1\nS1,2025-09-03,late,1\n",
+            (3, "status", "late"),
+        ),
+        ("district_id,date,status,period\nS1,2025-09-02,present,1\nS9,2025-09-03,absent,1\n",
+         (3, "district_id", "S9")),
+        ("district_id,date,status,period\nS1,2025-09-02,present,1\nS1,2025-09-03\n", (3, "", "")),
+        (
+            "district_id,date,status,period\nS1,2025-09-02,present,1\nS1,2025-09-02,absent,1\n",
+            (3, "district_id, date, period", "S1, 2025-09-02, 1"),
+        ),
+    ],
+)  # fmt: skip
+def test_a_file_with_a_problem_gets_the_row_readers_report(text, expected, tmp_path):
+    StudentFactory(district_id="S1")
+    (tmp_path / "attendance.csv").write_text(text)
+
+    with pytest.raises(ImportRejected) as caught:
+        district_import(folder=tmp_path)
+
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.column, problem.value) == expected
+    assert AttendanceRecord.objects.count() == 0
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_a_duplicate_in_a_reimport_is_reported_at_its_line(tmp_path, column_files):
+    StudentFactory(district_id="S1")
+    header = "district_id,date,status,period\n"
+    (tmp_path / "attendance.csv").write_text(header + "S1,2025-09-02,present,1\n")
+    district_import(folder=tmp_path)
+    rows = "".join(f"S1,2025-09-{d:02d},present,1\n" for d in range(3, 20))
+    (tmp_path / "attendance.csv").write_text(header + rows + "S1,2025-09-05,absent,1\n")
+
+    with pytest.raises(ImportRejected) as caught:
+        district_import(folder=tmp_path)
+
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.reason) == (19, "duplicate: line 4 has the same "
+                                              "district_id + date + period")  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_quoted_line_break_keeps_the_line_numbers_exact(tmp_path):
+    StudentFactory(district_id="S1")
+    (tmp_path / "discipline.csv").write_text(
+        "district_id,incident_date,severity_level,description\n"
+        'S1,2025-09-02,2,"Shouted,\nthen left"\n'
+        "S1,2025-09-03,9,\n"
+    )
+
+    with pytest.raises(ImportRejected) as caught:
+        district_import(folder=tmp_path)
+
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.column, problem.value) == (4, "severity_level", "9")
+
+
+@pytest.mark.django_db
+def test_a_file_with_quoted_line_breaks_loads_with_them(tmp_path):
+    StudentFactory(district_id="S1")
+    (tmp_path / "discipline.csv").write_text(
+        'district_id,incident_date,description\nS1,2025-09-02,"Shouted,\nthen left"\n'
+    )
+
+    district_import(folder=tmp_path)
+
+    assert DisciplineIncident.objects.get().description == "Shouted,\nthen left"
