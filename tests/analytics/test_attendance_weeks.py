@@ -94,6 +94,31 @@ def test_the_import_fills_the_summary_as_a_rebuild_would(generated):
     assert _summary_rows() == imported
 
 
+def test_an_import_that_moves_a_student_to_another_school_moves_their_weeks(
+    generated, folder, tmp_path
+):
+    lines = (folder / "students.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    district_id, school = header.index("district_id"), header.index("school")
+    # A student with attendance, moved to a school of their own.
+    moved = next(
+        line.split(",")
+        for line in lines[1:]
+        if AttendanceRecord.objects.filter(student__district_id=line.split(",")[district_id])
+    )
+    moved[school] = "Moved Academy"
+    lines = [lines[0], ",".join(moved)]
+    (tmp_path / "students.csv").write_text("\n".join(lines) + "\n")
+    result = district_import(folder=tmp_path)
+    assert result.files["students.csv"].updated == 1
+    records = AttendanceRecord.objects.filter(student__district_id=moved[district_id]).count()
+    weeks = AttendanceWeek.objects.filter(school="Moved Academy")
+    assert sum(weeks.values_list("records", flat=True)) == records
+    imported = _summary_rows()
+    attendance_weeks_rebuild()
+    assert _summary_rows() == imported
+
+
 def test_the_page_shows_the_records_figures_for_everyone(client, generated, superuser):
     context, figures = _page(client, superuser)
     weeks = {week for week, _ in figures}
