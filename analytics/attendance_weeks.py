@@ -183,9 +183,11 @@ def _record_deleted(sender, instance, origin=None, **_):
     page_cache.changed_on_commit()
 
 
-def _student_before(sender, instance, raw=False, **_):
+def _student_before(sender, instance, raw=False, update_fields=None, **_):
     """Before a student is edited: their group as stored (their weeks move if it changes)."""
     instance._attendance_group_before = None
+    if update_fields is not None and not {"school", "grade_level"} & set(update_fields):
+        return  # a save of other columns cannot move the student's weeks
     if not raw and not instance._state.adding:
         instance._attendance_group_before = _group_of(instance.pk)
 
