@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from analytics import charts
 from analytics.models import StudentFeatures
@@ -88,3 +89,14 @@ def test_an_admin_edit_of_one_record_changes_the_page(client, superuser):
     (row,) = c.get(reverse("attendance_trends")).context["rows"]
     assert (row["total_records"], row["present_count"]) == (2, 1)
     assert row["percent"] == "50.0%"
+
+
+def test_records_dated_after_today_are_left_out_of_this_weeks_figures(client, superuser):
+    today = timezone.localdate()
+    student = StudentFactory(school="North High", grade_level=9)
+    AttendanceRecordFactory(student=student, date=today, status="present")
+    AttendanceRecordFactory(student=student, date=today + dt.timedelta(days=1), status="absent")
+    response = client_for(client, superuser).get(reverse("attendance_trends"))
+    assert response.context["end"] == today
+    (row,) = response.context["rows"]
+    assert (row["total_records"], row["present_count"]) == (1, 1)
