@@ -730,8 +730,8 @@ def attendance_trends(
     CURRENT_DATE, so a district between school years still sees its last weeks), capped at
     today. The figures are read from the weekly summary (`AttendanceWeek`, a few rows per
     school, grade and week, through its key that leads with `week`), not from
-    attendance_records: 52 weeks of a three-year district are a few thousand summary rows
-    instead of a million records. Records are read only where the summary cannot answer:
+    attendance_records: 52 weeks of the demo's three-year district are about 700 summary rows
+    instead of 1.5 million records. Records are read only where the summary cannot answer:
     students assigned one by one (idx_attendance_student_date), and the days after today of
     a week that has records dated later (idx_attendance_date_status).
     Returns (first day, last day, rows of {band, week, total_records, present_count,
