@@ -5,7 +5,7 @@ SHELL := /bin/bash
 unexport PYTHONDONTWRITEBYTECODE
 PY := .venv/bin/python
 
-.PHONY: install demo test lint format backup restore bench-access-log bench-import bench-generate bench-features bench-model bench-messy bench-pages
+.PHONY: install demo test lint format backup restore bench-access-log bench-import bench-generate bench-features bench-model bench-messy bench-pages bench-attendance
 
 install:  ## uv and the locked Python packages (only what is missing)
 	@bash scripts/bootstrap.sh
@@ -54,6 +54,9 @@ bench-messy: install  ## a messy district (no attendance feed, harsh course, pas
 
 bench-pages:  install  ## dashboard and student pages, 8 clients for 60 s, 100,000 students (throwaway PostgreSQL)
 	@bash scripts/bench.sh benchmarks/pages_load.py $(if $(STUDENTS),--students $(STUDENTS))
+
+bench-attendance: install  ## the attendance trends page uncached, from the records and from the weekly summary (the demo's SQLite district)
+	@$(PY) benchmarks/attendance_page.py
 
 bench-access-log: install  ## the student page with and without its record of access (throwaway PostgreSQL)
 	@bash scripts/bench.sh benchmarks/access_log_cost.py $(if $(STUDENTS),--students $(STUDENTS))

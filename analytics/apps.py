@@ -6,6 +6,7 @@ class AnalyticsConfig(AppConfig):
     verbose_name = "Analytics"
 
     def ready(self):
-        from analytics import page_cache
+        from analytics import attendance_weeks, page_cache
 
         page_cache.connect()
+        attendance_weeks.connect()

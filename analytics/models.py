@@ -6,7 +6,8 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Now
+from django.db.models import Value
+from django.db.models.functions import Coalesce, Now
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -59,6 +60,46 @@ class StudentFeatures(models.Model):
 
     def __str__(self) -> str:
         return f"features of {self.student_id} as of {self.feature_date}"
+
+
+class AttendanceWeek(models.Model):
+    """Attendance records of one school week (Monday to Sunday) of one school and grade: how
+    many, and how many marked present. Derived rows, what the attendance trends page reads
+    instead of attendance_records (52 weeks of a three-year district: one GROUP BY over a few
+    thousand rows, not over millions).
+
+    The school and grade are the student's current ones, as the page's raw query had them.
+    `analytics.attendance_weeks` keeps the rows exact: every import that changes students or
+    attendance, every record saved or deleted one by one (the admin), a student whose school or
+    grade changes, and the retention purge refresh the weeks they touch.
+    """
+
+    school = models.CharField(max_length=100, null=True, blank=True)
+    grade_level = models.IntegerField(null=True, blank=True)
+    week = models.DateField(help_text="The Monday that starts the week.")
+    records = models.IntegerField()
+    present = models.IntegerField()
+
+    class Meta:
+        db_table = "attendance_weeks"
+        ordering = ["week", "school", "grade_level"]
+        constraints = [
+            # One row per (week, school, grade), a missing school or grade counted as one value.
+            # Its leading `week` is what the page's range of weeks reads.
+            models.UniqueConstraint(
+                "week",
+                Coalesce("school", Value("")),
+                Coalesce("grade_level", Value(-1)),
+                name="attendance_weeks_week_school_grade_key",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(present__gte=0, present__lte=models.F("records")),
+                name="attendance_weeks_present_check",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"attendance of {self.school} grade {self.grade_level}, week of {self.week}"
 
 
 class StudentFeaturesRow(models.Model):

@@ -23,7 +23,13 @@ from mlmodels import explain
 from mlmodels.models import RiskCategory
 from records.csv_format import spreadsheet_safe
 from students import interventions
-from students.access import dashboard_view, scope_key, sees_everyone, visible_students
+from students.access import (
+    assigned_groups,
+    dashboard_view,
+    scope_key,
+    sees_everyone,
+    visible_students,
+)
 
 PER_PAGE = 50
 SEARCH_KEY = "dashboard_search"
@@ -299,8 +305,16 @@ def attendance_trends(request):
     school = (form.cleaned_data.get("school") if valid else None) or None
     students = visible_students(request.user)
     everyone = sees_everyone(request.user)
+    groups, singles = ([], None) if everyone else assigned_groups(request.user)
     start, end, rows = dashboards.attendance_trends(
-        students, everyone, scope_key(request.user), weeks, timezone.localdate(), school
+        students,
+        everyone,
+        groups,
+        singles,
+        scope_key(request.user),
+        weeks,
+        timezone.localdate(),
+        school,
     )
     week_labels = sorted({r["week"] for r in rows})
     order = [name for name, _ in dashboards.GRADE_BANDS] + [dashboards.NO_GRADE]

@@ -25,7 +25,7 @@ from django.apps import apps
 from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from analytics import access_log
+from analytics import access_log, attendance_weeks
 from analytics.models import AccessEntry, AccessPage
 from records.models import AttendanceRecord, DisciplineIncident, Enrollment, Grade, StudentOutcome
 from students.models import Student
@@ -159,8 +159,9 @@ def retention_purge(
     with everything of theirs, and the record-of-access entries older than `access_log_years`.
 
     Steps: find the expired students; in one transaction, per 1,000 students, delete the history
-    rows and then the rows of every dependent table, deepest first, then the students; prune
-    the record of access; write one entry with the counts. A dry run counts the same rows and
+    rows and then the rows of every dependent table, deepest first, then the students; refresh
+    the weekly attendance summary's weeks before the cut-off; prune the record of access; write
+    one entry with the counts. A dry run counts the same rows and
     writes nothing. Running it twice deletes nothing the second time.
     """
     purge = Purge(cutoff=years_before(today, older_than_years))
@@ -176,6 +177,9 @@ def retention_purge(
             purge.access_entries = (
                 old.count() if dry_run else old.delete()[1].get(AccessEntry._meta.label, 0)
             )
+        if not dry_run and purge.students:
+            # The purged students' weeks, all before the cut-off, lose their records.
+            attendance_weeks.attendance_weeks_rebuild(last=purge.cutoff)
         if not dry_run:
             access_log.write(
                 [

@@ -33,6 +33,9 @@ echo "    The database is up to date."
 phase "Loading a synthetic district on first run ($STUDENTS students a year, three years)"
 $PY manage.py generate_district --load --if-empty --students "$STUDENTS" --years 3 \
     --start 2024-08-19 --through 2026-11-29 --seed 2025
+# The import fills the weekly attendance summary; a database loaded before it existed is filled
+# here, once.
+$PY manage.py refresh_attendance_weeks --if-empty
 phase "Training a model on 2024-2025, validated on 2025-2026"
 # The label: an adverse outcome by the end of the school year (docs/model.md).
 # Feature rows of the weeks it needs are computed first, with progress.

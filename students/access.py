@@ -87,7 +87,30 @@ def _assignments(user: User) -> tuple[Q, str]:
             condition |= Q(school=school, grade_level=grade_level)
     signature = hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
     user._edupulse_assigned = (condition, signature)
+    user._edupulse_assigned_rows = rows
     return user._edupulse_assigned
+
+
+def assigned_groups(user: User) -> tuple[list[tuple[str, int | None]], QuerySet[Student] | None]:
+    """The user's assignments in two parts: the whole groups, as (school, grade level or None
+    for every grade), and the students assigned one by one outside those groups (None when
+    there are none). Together exactly `visible_students` for a user with an assigned role; for
+    aggregates kept per school and grade (the weekly attendance summary), which read the
+    groups directly."""
+    _assignments(user)  # reads the rows once per request
+    rows = user._edupulse_assigned_rows
+    groups = [(school, grade) for student_id, school, grade in rows if student_id is None]
+    if all(student_id is None for student_id, _, _ in rows):
+        return groups, None
+    singles = Student.objects.filter(
+        pk__in=Assignment.objects.filter(user=user, student__isnull=False).values("student_id")
+    )
+    if groups:
+        in_groups = Q()
+        for school, grade in groups:
+            in_groups |= Q(school=school) if grade is None else Q(school=school, grade_level=grade)
+        singles = singles.exclude(in_groups)
+    return groups, singles
 
 
 def scope_key(user: User | AnonymousUser) -> str:

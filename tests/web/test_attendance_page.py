@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from analytics import charts
 from analytics.models import StudentFeatures
@@ -70,3 +71,32 @@ def test_it_lists_the_chronically_absent_students_of_the_scope(client, district,
     assert response.context["absent"][0]["ytd"] == "82.0%"
     assert low_south.district_id not in response.content.decode()
     assert AS_OF - dt.timedelta(weeks=1) < AS_OF
+
+
+def test_an_admin_edit_of_one_record_changes_the_page(client, superuser):
+    student = StudentFactory(school="North High", grade_level=9)
+    record = AttendanceRecordFactory(student=student, date=AS_OF, status="present")
+    AttendanceRecordFactory(student=student, date=AS_OF - dt.timedelta(days=1), status="present")
+    c = client_for(client, superuser)
+    (row,) = c.get(reverse("attendance_trends")).context["rows"]
+    assert (row["total_records"], row["present_count"]) == (2, 2)
+
+    response = c.post(
+        reverse("admin:records_attendancerecord_change", args=[record.pk]),
+        {"student": student.pk, "date": str(AS_OF), "period": "", "status": "absent"},
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    (row,) = c.get(reverse("attendance_trends")).context["rows"]
+    assert (row["total_records"], row["present_count"]) == (2, 1)
+    assert row["percent"] == "50.0%"
+
+
+def test_records_dated_after_today_are_left_out_of_this_weeks_figures(client, superuser):
+    today = timezone.localdate()
+    student = StudentFactory(school="North High", grade_level=9)
+    AttendanceRecordFactory(student=student, date=today, status="present")
+    AttendanceRecordFactory(student=student, date=today + dt.timedelta(days=1), status="absent")
+    response = client_for(client, superuser).get(reverse("attendance_trends"))
+    assert response.context["end"] == today
+    (row,) = response.context["rows"]
+    assert (row["total_records"], row["present_count"]) == (1, 1)
