@@ -284,6 +284,7 @@ def features_compute_range(
     *,
     dates: list[dt.date],
     chunk_size: int = CHUNK_SIZE,
+    workers: int = WORKERS,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[dt.date, int]:
     """Compute and store the feature rows of many as-of dates (a backfill), each chunk of
@@ -296,7 +297,9 @@ def features_compute_range(
     sums as `features_compute` reads per date) and staged under this run; once every chunk is
     staged, each date is published on its own, atomically (`features_publish`). A failure
     before publishing leaves every date's rows as they were. The rows are identical to computing
-    each date alone (tests/analytics/test_features_range.py). Idempotent.
+    each date alone (tests/analytics/test_features_range.py). Idempotent. On PostgreSQL
+    `workers` chunks run at once, each in its own thread and connection (as in
+    `features_compute`).
     """
     dates = sorted(set(dates))
     if not dates:
@@ -314,21 +317,25 @@ def features_compute_range(
         first=min(w.year_start for w in windows.values()), last=dates[-1]
     )
     courses = {d: features.course_marks(course_days, windows[d]) for d in dates}
+
+    def compute_chunk(chunk: list[str]) -> int:
+        daily = selectors.chunk_daily(student_ids=chunk, dates=dates)
+        for day in dates:
+            members = [i for i in chunk if i in cohorts[day]]
+            if not members:
+                continue
+            students = selectors.chunk_students(as_of=day, student_ids=members)
+            records = features.records_as_of(
+                daily, windows[day], students, school_days[day], courses[day]
+            )
+            with transaction.atomic():
+                _insert(runs[day], day, features.compute(windows[day], records))
+        return len(chunk)
+
     done = 0
     try:
-        for chunk in chunks(everyone, chunk_size):
-            daily = selectors.chunk_daily(student_ids=chunk, dates=dates)
-            for day in dates:
-                members = [i for i in chunk if i in cohorts[day]]
-                if not members:
-                    continue
-                students = selectors.chunk_students(as_of=day, student_ids=members)
-                records = features.records_as_of(
-                    daily, windows[day], students, school_days[day], courses[day]
-                )
-                with transaction.atomic():
-                    _insert(runs[day], day, features.compute(windows[day], records))
-            done += len(chunk)
+        for count in _each(compute_chunk, chunks(everyone, chunk_size), workers):
+            done += count
             if progress:
                 progress(done, len(everyone))
     except BaseException:

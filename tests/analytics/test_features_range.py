@@ -91,3 +91,18 @@ def test_only_the_dates_asked_for_are_replaced(folder):
     features_compute_range(dates=DATES[1:3])
     assert _rows([DATES[0]]) == kept
     assert StudentFeatures.objects.filter(feature_date=DATES[1], gpa_current__isnull=False).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chunks_in_two_threads_give_the_same_rows(folder):
+    # Outside a transaction, PostgreSQL runs two chunks at once, each in its own connection
+    # (SQLite runs them one by one): the rows are those of each date computed alone.
+    district_import(folder=folder)
+    dates = DATES[-3:]
+    for day in dates:
+        features_compute(as_of=day)
+    one_by_one = _rows(dates)
+    StudentFeatures.objects.all().delete()
+    written = features_compute_range(dates=dates, chunk_size=60, workers=2)
+    assert sum(written.values()) == len(one_by_one) > 300
+    assert _rows(dates) == one_by_one
