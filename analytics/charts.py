@@ -195,7 +195,9 @@ def line_chart(
             )
     every = max(1, count // 10)
     for i, label in enumerate(labels):
-        if i % every == 0 or i == count - 1:
+        # Every `every`-th label, and the last one, unless a regular one sits too close to it.
+        last = i == count - 1
+        if (i % every == 0 and (count - 1 - i >= every or every == 1)) or last:
             parts.append(
                 f'<text class="tick" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 16}" '
                 f'text-anchor="middle">{escape(label)}</text>'

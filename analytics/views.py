@@ -6,6 +6,7 @@ whatever the number of students (tests/web/test_query_counts.py).
 """
 
 import csv
+import datetime as dt
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -317,13 +318,23 @@ def attendance_trends(request):
         school,
     )
     week_labels = sorted({r["week"] for r in rows})
+    # The chart has every week from the first to the last, so a week without school (a
+    # holiday, the summer) is a gap in the lines, not a step between its neighbours.
+    chart_weeks = (
+        [
+            week_labels[0] + dt.timedelta(weeks=k)
+            for k in range((week_labels[-1] - week_labels[0]).days // 7 + 1)
+        ]
+        if week_labels
+        else []
+    )
     order = [name for name, _ in dashboards.GRADE_BANDS] + [dashboards.NO_GRADE]
     bands = [b for b in order if any(r["band"] == b for r in rows)]
     by_key = {(r["band"], r["week"]): r["attendance_rate"] for r in rows}
     series = [
         (
             f"Grades {b}" if b != dashboards.NO_GRADE else b,
-            [by_key.get((b, w)) for w in week_labels],
+            [by_key.get((b, w)) for w in chart_weeks],
         )
         for b in bands
     ]
@@ -331,7 +342,7 @@ def attendance_trends(request):
     chart = charts.line_chart(
         "attendance-trends",
         "Share of attendance records marked present, week by week, by grade band",
-        [f"{w:%b %d}" for w in week_labels],
+        [f"{w:%b %d}" for w in chart_weeks],
         series,
         low_value=min(values or [0]) // 0.05 * 0.05,
         top_value=1.0,

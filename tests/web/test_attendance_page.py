@@ -2,6 +2,7 @@
 the school filter, and the chronically absent students of the user's scope."""
 
 import datetime as dt
+import itertools
 import re
 
 import pytest
@@ -100,3 +101,31 @@ def test_records_dated_after_today_are_left_out_of_this_weeks_figures(client, su
     assert response.context["end"] == today
     (row,) = response.context["rows"]
     assert (row["total_records"], row["present_count"]) == (1, 1)
+
+
+def test_a_week_without_school_is_a_gap_in_the_line_not_a_step(client, superuser):
+    student = StudentFactory(grade_level=4)
+    monday = timezone.localdate() - dt.timedelta(days=timezone.localdate().weekday() + 21)
+    # Records in the weeks of Monday-21, Monday-14 is a holiday week, then Monday-7 and after.
+    for offset in (0, 14, 15, 21):
+        AttendanceRecordFactory(student=student, date=monday + dt.timedelta(days=offset))
+    response = client_for(client, superuser).get(reverse("attendance_trends"))
+    svg = str(response.context["chart"])
+    # The line stops before the holiday week and starts again after it.
+    segments = re.findall(r'<polyline[^>]* points="([^"]*)"', svg)
+    assert [len(points.split()) for points in segments] == [1, 2]
+    assert len(re.findall(r"<circle", svg)) == 3
+    # The table lists the weeks with records only.
+    assert [row["week"] for row in response.context["table"]] == [
+        monday,
+        monday + dt.timedelta(days=14),
+        monday + dt.timedelta(days=21),
+    ]
+
+
+def test_the_last_week_label_does_not_overlap_the_one_before():
+    labels = [f"W{i:02d}" for i in range(24)]
+    svg = str(charts.line_chart("t", "t", labels, [("a", [0.5] * 24)], percent=True))
+    xs = [float(x) for x in re.findall(r'<text class="tick" x="([\d.]+)" y="2\d\d"', svg)]
+    assert xs == sorted(xs)
+    assert min(b - a for a, b in itertools.pairwise(xs)) > 40
