@@ -39,7 +39,7 @@ from mlmodels.school_years import ensure_features, weeks_of_years  # noqa: E402
 from mlmodels.scoring import score  # noqa: E402
 from mlmodels.training import fit, in_tuning_half, labelled, train  # noqa: E402
 from records.importing import district_import  # noqa: E402
-from records.synthetic import DistrictSpec, Quirks, _schools, generate_district  # noqa: E402
+from records.synthetic import DistrictSpec, Quirks, generate_district, school_list  # noqa: E402
 
 YEARS = ["2023-2024", "2024-2025", "2025-2026"]
 QUIRKS = Quirks(no_attendance_school=0, harsh_course="MATH", quizzes_per_day=3, pass_mark=40.0)
@@ -120,7 +120,7 @@ def main() -> None:
     messy = DistrictSpec(students=args.students, schools=5, start=dt.date(2023, 10, 9), years=3,
                          seed=args.seed, quirks=QUIRKS)  # fmt: skip
     tidy = dataclasses.replace(messy, quirks=Quirks())
-    silent_school = _schools(tidy.schools)[QUIRKS.no_attendance_school][0]
+    silent_school = school_list(tidy.schools)[QUIRKS.no_attendance_school][0]
     october = {"school_year_start_month": 10, "school_year_start_day": 1}
     tidy_settings = october
     messy_settings = {

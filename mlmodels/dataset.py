@@ -28,16 +28,14 @@ def grade_band(grade: pd.Series) -> pd.Series:
     return pd.cut(grade, [-1, 5, 8, 12], labels=["K-5", "6-8", "9-12"]).astype(str)
 
 
-def _feature_sql(name: str, part: str = "features", alias: str | None = None) -> str:
+def _feature_sql(
+    name: str, part: str = "features", alias: str | None = None, number: bool = True
+) -> str:
+    """One value of the feature document as a column: a number, or the text as stored."""
     alias = alias or name
     if connection.vendor == "postgresql":
-        return f"(f.feature_vector -> '{part}' ->> '{name}')::float8 AS {alias}"
-    return f"json_extract(f.feature_vector, '$.{part}.{name}') AS {alias}"
-
-
-def _text_sql(name: str, part: str, alias: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"f.feature_vector -> '{part}' ->> '{name}' AS {alias}"
+        text = f"f.feature_vector -> '{part}' ->> '{name}'"
+        return f"({text})::float8 AS {alias}" if number else f"{text} AS {alias}"
     return f"json_extract(f.feature_vector, '$.{part}.{name}') AS {alias}"
 
 
@@ -62,7 +60,7 @@ def feature_rows(dates: Iterable[dt.date], student_ids: list[str] | None = None)
     # The grade on T, stored with the row (analytics.features), else the current grade (rows
     # computed before the enrollment history existed).
     grade_on_t = _feature_sql("grade_level", "metadata", "grade_on_t")
-    school_on_t = _text_sql("school", "metadata", "school_on_t")
+    school_on_t = _feature_sql("school", "metadata", "school_on_t", number=False)
     sql = f"""
         SELECT f.student_id, s.district_id, f.feature_date AS as_of, {columns}, {grade_on_t},
                {school_on_t},

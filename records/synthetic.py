@@ -325,6 +325,10 @@ class Quirks:
     # (and 0 and 100 stay), as are the letter bands. The district settings must say the same.
     pass_mark: float = 60.0
 
+    @property
+    def changes_grades(self) -> bool:
+        return bool(self.harsh_course) or self.quizzes_per_day > 1 or self.pass_mark != 60.0
+
     def mark(self, values: np.ndarray) -> np.ndarray:
         """A mark on the usual 60-to-pass scale, on this district's scale."""
         values = np.asarray(values, dtype=float)
@@ -481,7 +485,7 @@ class _Calendar:
         self.last_day = self.days[-1]
 
 
-def _schools(count: int) -> list[tuple[str, int, int]]:
+def school_list(count: int) -> list[tuple[str, int, int]]:
     """(name, lowest grade, highest grade) for `count` schools."""
     if count <= 1:
         return [(f"{SCHOOL_NAMES[0]} K-12 School", 0, 12)]
@@ -552,7 +556,7 @@ def generate_district(
     the next chunk starts.
     """
     calendars = [_Calendar(year_start(spec.start, y), spec.school_days) for y in range(spec.years)]
-    schools = _schools(spec.schools)
+    schools = school_list(spec.schools)
     writers = _Writers(folder, truth_path)
     summary = DistrictSummary(years=[YearSummary(c.label) for c in calendars])
     for first in range(0, spec.students, CHUNK):
@@ -1160,7 +1164,7 @@ class _Year:
         """The grades as the district's gradebook exports them: a harshly graded course, several
         quizzes on one day with their assignment ids, the district's marking scale."""
         quirks = self.quirks
-        if quirks == Quirks(no_attendance_school=quirks.no_attendance_school):
+        if not quirks.changes_grades:
             return grades
         if quirks.quizzes_per_day > 1:
             quiz = (grades["assignment_type"] == "quiz").to_numpy()

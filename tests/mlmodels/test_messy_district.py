@@ -18,7 +18,7 @@ from mlmodels.scoring import predict
 from mlmodels.training import train
 from records.importing import district_import
 from records.models import Grade
-from records.synthetic import DistrictSpec, Quirks, _schools, generate_district
+from records.synthetic import DistrictSpec, Quirks, generate_district, school_list
 from students.models import Student
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ SPEC = DistrictSpec(
 )  # fmt: skip
 YEARS = ("2024-2025", "2025-2026")
 DATA_THROUGH = dt.date(2026, 9, 30)  # the end of the second school year (October to September)
-SILENT_SCHOOL = _schools(SPEC.schools)[QUIRKS.no_attendance_school][0]
+SILENT_SCHOOL = school_list(SPEC.schools)[QUIRKS.no_attendance_school][0]
 ATTENDANCE = {name for name, kind in MISSING_RECORDS.items() if kind == "attendance"}
 
 

@@ -10,8 +10,13 @@ import pytest
 from django.core.management import call_command
 
 from records.models import AttendanceRecord, StudentOutcome
-from records.synthetic import DistrictSpec, Quirks, generate_district, school_calendar
-from records.synthetic import _schools as generate_schools
+from records.synthetic import (
+    DistrictSpec,
+    Quirks,
+    generate_district,
+    school_calendar,
+    school_list,
+)
 from students.models import Student
 from tests.conftest import SMALL
 
@@ -341,7 +346,7 @@ def test_quirks_change_what_the_files_say_not_what_happened(tmp_path):
     plain = pd.read_csv(tmp_path / "plain" / "attendance.csv")
     school = students.set_index("district_id")["school"]
     sending = set(school.reindex(attendance["district_id"]))
-    first_school = generate_schools(4)[0][0]
+    first_school = school_list(4)[0][0]
     assert first_school not in sending and first_school in set(school.reindex(plain["district_id"]))
 
     grades = pd.read_csv(tmp_path / "quirky" / "grades.csv")
