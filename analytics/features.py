@@ -155,13 +155,16 @@ class Records:
                  excused_absences_30d, tardies_30d, records_w1..4, attended_w1..4 (the 4 weeks,
                  oldest first), days_ytd (recorded school days), weeks_of_data, missed_days (the
                  year's missed days as ISO dates separated by spaces, in any order; empty or
-                 None without any) (attended = present + tardy records; a day is missed when at
-                 least half of its records are absent or excused)
+                 None without any), or instead longest_streak (most consecutive school days
+                 missed: `RunningTotals` counts it directly) (attended = present + tardy
+                 records; a day is missed when at least half of its records are absent or
+                 excused); a row of zeros is the same as no row
     grades:      one row per student and course with grades this year up to T: student_id,
                  course_id, and for each key of `Windows.gpa_cutoffs`, value_<key> (the sum of
                  grade_value up to that day, in GRADE_UNITS) and graded_<key> (how many); zeros_30d
     incidents:   one row per student with incidents from `incidents_from` to T: student_id,
                  incidents_ytd, severity_1_90d..severity_5_90d, incidents_w1..4, last_incident
+                 (a row of zeros and no last_incident is the same as no row)
     school_days: the district's school days from the year's start to T (any student has an
                  attendance record on them), sorted
     courses:     each course's marks this year up to T, over every student (`course_marks`):
@@ -179,7 +182,7 @@ class Records:
 @dataclass(frozen=True)
 class Daily:
     """One chunk's records over a range of days, summed per student and day
-    (analytics.selectors.chunk_daily), from which `records_as_of` gives each as-of date's sums.
+    (analytics.selectors.chunk_daily), from which `RunningTotals` gives each as-of date's sums.
 
     attendance: student_id, date, records, absent, excused, tardy (0/1: any period tardy)
     grades:     student_id, course_id, date, units (sum of grade_value in GRADE_UNITS, each
@@ -216,87 +219,228 @@ def course_marks(daily: pd.DataFrame, windows: Windows) -> pd.DataFrame:
     return courses[courses["spread"] > 0.01].reset_index()
 
 
-def records_as_of(
-    daily: Daily,
-    windows: Windows,
-    students: pd.DataFrame,
-    school_days: list[dt.date],
-    courses: pd.DataFrame | None = None,
-) -> Records:
-    """T's per-student sums (the `Records` that analytics.selectors.chunk_records reads in SQL)
-    from a chunk's daily sums: the same windows, the same integers, for the students given."""
-    wanted = set(students["student_id"])
-    t = pd.Timestamp(windows.as_of)
-    start = pd.Timestamp(windows.year_start)
-    last_30 = pd.Timestamp(windows.last_30)
-    weeks = [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in windows.weeks]
+# Days as integers for the running totals: days since a Monday (1900-01-01), so that a week is
+# day // 7 (the same Monday-based weeks as _WEEK_ZERO and the SQL readers).
+_EPOCH = np.datetime64("1900-01-01", "D")
+_SPAN = 1 << 20  # days per key in a running total's stamps (about 2,870 years)
 
-    days = _between(daily.attendance, pd.Timestamp(windows.first_day), t, wanted)
-    attended = days["records"] - days["absent"] - days["excused"]
-    missed = ((days["absent"] + days["excused"]) * 2 >= days["records"]).astype(int)
-    missed_excused = missed * (days["excused"] >= days["absent"]).astype(int)
-    ytd = (days["date"] >= start).astype(int)
-    recent = (days["date"] >= last_30).astype(int)
-    sums = pd.DataFrame({"student_id": days["student_id"]})
-    sums["records_ytd"] = days["records"] * ytd
-    sums["attended_ytd"] = attended * ytd
-    sums["records_30d"] = days["records"] * recent
-    sums["attended_30d"] = attended * recent
-    sums["absences_30d"] = missed * recent
-    sums["excused_absences_30d"] = missed_excused * recent
-    sums["tardies_30d"] = days["tardy"] * recent
-    for k, (first, last) in enumerate(weeks, start=1):
-        inside = days["date"].between(first, last).astype(int)
-        sums[f"records_w{k}"] = days["records"] * inside
-        sums[f"attended_w{k}"] = attended * inside
-    sums["days_ytd"] = ytd
-    attendance = sums.groupby("student_id", sort=False).sum()
-    week = (days["date"] - _WEEK_ZERO).dt.days // 7
-    attendance["weeks_of_data"] = (
-        week[ytd == 1].groupby(days["student_id"][ytd == 1]).nunique()
-    ).reindex(attendance.index, fill_value=0)
-    missed_ytd = days[(ytd == 1) & (missed == 1)]
-    attendance["missed_days"] = (
-        missed_ytd["date"].dt.strftime("%Y-%m-%d").groupby(missed_ytd["student_id"]).agg(" ".join)
-    ).reindex(attendance.index)
-    attendance = attendance.reset_index()
 
-    graded = _between(daily.grades, start, t, wanted)
-    by_course = pd.DataFrame({"student_id": graded["student_id"], "course_id": graded["course_id"]})
-    for key, day in windows.gpa_cutoffs.items():
-        before = (graded["date"] <= pd.Timestamp(day)).astype(int) if day < windows.as_of else 1
-        by_course[f"value_{key}"] = graded["units"] * before
-        by_course[f"graded_{key}"] = graded["graded"] * before
-    by_course["zeros_30d"] = graded["zeros"] * (graded["date"] >= last_30).astype(int)
-    grades = by_course.groupby(["student_id", "course_id"], sort=False).sum().reset_index()
+def _day_numbers(values) -> np.ndarray:
+    return (np.asarray(values, dtype="datetime64[D]") - _EPOCH).astype(np.int64)
 
-    events = _between(daily.incidents, pd.Timestamp(windows.incidents_from), t, wanted)
-    counts = pd.DataFrame({"student_id": events["student_id"]})
-    last_90 = events["date"] >= pd.Timestamp(windows.last_90)
-    for level in range(1, 6):
-        counts[f"severity_{level}_90d"] = (last_90 & (events["severity_level"] == level)).astype(
-            int
+
+def _day(value: dt.date) -> int:
+    return int((np.datetime64(value, "D") - _EPOCH).astype(np.int64))
+
+
+class _Totals:
+    """Rows (a key, a day, values) sorted by key and day, with running totals of the values: any
+    key's sum over any days [first, last] is the difference of two totals, each found by a
+    binary search. Keys are 0..n-1 (positions)."""
+
+    def __init__(self, keys: np.ndarray, days: np.ndarray, values: dict[str, np.ndarray]):
+        order = np.lexsort((days, keys))
+        self.keys = keys[order]
+        self.days = days[order]
+        self.stamps = self.keys.astype(np.int64) * _SPAN + self.days
+        self.totals = {
+            name: np.concatenate(([0], np.cumsum(np.asarray(v)[order], dtype=np.int64)))
+            for name, v in values.items()
+        }
+
+    def bounds(self, n_keys: int, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per key, the rows from `lo` up to (not including) `hi` are those dated first..last."""
+        base = np.arange(n_keys, dtype=np.int64) * _SPAN
+        lo = np.searchsorted(self.stamps, base + first, side="left")
+        hi = np.searchsorted(self.stamps, base + max(last, first - 1), side="right")
+        return lo, hi
+
+    def sums(self, n_keys: int, first: int, last: int, names=None) -> dict[str, np.ndarray]:
+        """Per key, each value's sum over the days first..last (0 where first > last)."""
+        lo, hi = self.bounds(n_keys, first, last)
+        totals = self.totals
+        return {name: totals[name][hi] - totals[name][lo] for name in names or totals}
+
+
+class RunningTotals:
+    """One chunk's daily sums (`Daily`) as running totals per student (per student and course
+    for grades), from which the `Records` of any as-of date follow: each window's sums are
+    differences of two totals, so a backfill of many weeks reads each record once and does not
+    filter the chunk's days again for every date. The sums are the same integers as
+    analytics.selectors.chunk_records gives for each date alone
+    (tests/analytics/test_features_range.py).
+
+    `school_days`: for each as-of date of the range, the district's school days of its school
+    year up to it (within one year, an earlier date's list is the start of a later one's).
+    """
+
+    def __init__(self, daily: Daily, school_days: dict[dt.date, list[dt.date]]):
+        attendance, grades, incidents = daily.attendance, daily.grades, daily.incidents
+        names = pd.concat(
+            [attendance["student_id"], grades["student_id"], incidents["student_id"]]
+        ).astype(str)
+        self.ids = pd.Index(names.unique())  # students with any record in the range
+        self.n = len(self.ids)
+
+        records = attendance["records"].to_numpy(np.int64)
+        absent = attendance["absent"].to_numpy(np.int64)
+        excused = attendance["excused"].to_numpy(np.int64)
+        missed = (absent + excused) * 2 >= records
+        self.attendance = _Totals(
+            self.ids.get_indexer(attendance["student_id"].astype(str)),
+            _day_numbers(attendance["date"]),
+            {
+                "records": records,
+                "attended": records - absent - excused,
+                "missed": missed,
+                "missed_excused": missed & (excused >= absent),
+                "tardy": attendance["tardy"].to_numpy(np.int64),
+                "days": np.ones(len(records), dtype=np.int64),
+            },
         )
-    for k, (first, last) in enumerate(weeks, start=1):
-        counts[f"incidents_w{k}"] = events["date"].between(first, last).astype(int)
-    counts["incidents_ytd"] = (events["date"] >= start).astype(int)
-    incidents = counts.groupby("student_id", sort=False).sum()
-    incidents["last_incident"] = events.groupby("student_id", sort=False)["date"].max()
-    incidents = incidents.reset_index()
+        self._missed = np.diff(self.attendance.totals["missed"]) > 0  # sorted as the totals
+        # The school days of each school year (keyed by its first day), up to the range's last
+        # date in that year; weeks with data and absence streaks are counted within a year.
+        self._school_days: dict[dt.date, list[dt.date]] = {}
+        for as_of, days in sorted(school_days.items()):
+            self._school_days[school_year_start(as_of)] = days
+        self._weeks: dict[dt.date, _Totals] = {}
+        self._runs: dict[dt.date, tuple[np.ndarray, ...]] = {}
 
-    return Records(
-        students=students,
-        attendance=attendance,
-        grades=grades,
-        incidents=incidents,
-        school_days=school_days,
-        courses=courses,
-    )
+        pairs = grades[["student_id", "course_id"]].astype(str)
+        pair, firsts = pd.MultiIndex.from_frame(pairs).factorize(sort=True)
+        self.pair_students = np.asarray(firsts.get_level_values(0))
+        self.pair_courses = np.asarray(firsts.get_level_values(1))
+        self.grades = _Totals(
+            pair,
+            _day_numbers(grades["date"]),
+            {name: grades[name].to_numpy(np.int64) for name in ("units", "graded", "zeros")},
+        )
 
+        severity = incidents["severity_level"].to_numpy(np.int64)
+        self.incidents = _Totals(
+            self.ids.get_indexer(incidents["student_id"].astype(str)),
+            _day_numbers(incidents["date"]),
+            {
+                "count": np.ones(len(severity), dtype=np.int64),
+                **{f"severity_{level}": severity == level for level in range(1, 6)},
+            },
+        )
 
-def _between(frame: pd.DataFrame, first, last, students: set) -> pd.DataFrame:
-    rows = frame[(frame["date"] >= first) & (frame["date"] <= last)]
-    return rows[rows["student_id"].isin(students)].reset_index(drop=True)
+    def records(
+        self,
+        windows: Windows,
+        students: pd.DataFrame,
+        school_days: list[dt.date],
+        courses: pd.DataFrame | None = None,
+    ) -> Records:
+        """T's `Records` (every student with a record in the range; the attendance rows carry
+        `longest_streak` instead of `missed_days`)."""
+        return Records(
+            students=students,
+            attendance=self._attendance(windows),
+            grades=self._grades(windows),
+            incidents=self._incidents(windows),
+            school_days=school_days,
+            courses=courses,
+        )
+
+    def _attendance(self, windows: Windows) -> pd.DataFrame:
+        t, year = _day(windows.as_of), _day(windows.year_start)
+        first = _day(windows.first_day)  # nothing before it is read for T
+        sums = self.attendance.sums
+        frame = {"student_id": self.ids}
+        ytd = sums(self.n, year, t, ("records", "attended", "days"))
+        frame |= {"records_ytd": ytd["records"], "attended_ytd": ytd["attended"]}
+        recent = sums(self.n, max(first, _day(windows.last_30)), t)
+        frame |= {
+            "records_30d": recent["records"],
+            "attended_30d": recent["attended"],
+            "absences_30d": recent["missed"],
+            "excused_absences_30d": recent["missed_excused"],
+            "tardies_30d": recent["tardy"],
+        }
+        for k, (a, b) in enumerate(windows.weeks, start=1):
+            week = sums(self.n, max(first, _day(a)), _day(b), ("records", "attended"))
+            frame |= {f"records_w{k}": week["records"], f"attended_w{k}": week["attended"]}
+        frame["days_ytd"] = ytd["days"]
+        weeks = self._weeks_with_data(windows.year_start)
+        frame["weeks_of_data"] = weeks.sums(self.n, year, t)["first"]
+        frame["longest_streak"] = self._longest_streak(windows)
+        return pd.DataFrame(frame)
+
+    def _weeks_with_data(self, year_start: dt.date) -> _Totals:
+        """Running totals of each student's first recorded day of every week, counting only
+        days from `year_start` on: a window's sum is its weeks with data."""
+        if year_start not in self._weeks:
+            keys, days = self.attendance.keys, self.attendance.days
+            inside = days >= _day(year_start)
+            first = inside.copy()
+            same_week = (keys[1:] == keys[:-1]) & (days[1:] // 7 == days[:-1] // 7)
+            first[1:] &= ~(same_week & inside[:-1])
+            self._weeks[year_start] = _Totals(keys, days, {"first": first})
+        return self._weeks[year_start]
+
+    def _longest_streak(self, windows: Windows) -> np.ndarray:
+        """Most consecutive school days missed this year up to T (as `_longest_streak`)."""
+        starts, ends, owners, school_days = self._missed_runs(windows.year_start)
+        n_days = np.searchsorted(school_days, _day(windows.as_of), side="right")
+        lengths = np.clip(np.minimum(ends, n_days - 1) - starts + 1, 0, None)
+        longest = np.zeros(self.n, dtype=np.int64)
+        np.maximum.at(longest, owners, lengths)
+        return longest
+
+    def _missed_runs(self, year_start: dt.date) -> tuple[np.ndarray, ...]:
+        """The year's runs of missed school days: first and last position in the year's school
+        days, and whose; with the year's school days as day numbers."""
+        if year_start not in self._runs:
+            school_days = _day_numbers(sorted(self._school_days.get(year_start, [])))
+            keys, days = self.attendance.keys, self.attendance.days
+            last = school_days[-1] if len(school_days) else -1
+            chosen = self._missed & (days >= _day(year_start)) & (days <= last)
+            keys, position = keys[chosen], np.searchsorted(school_days, days[chosen])
+            starts = np.ones(len(keys), dtype=bool)
+            starts[1:] = (keys[1:] != keys[:-1]) | (position[1:] != position[:-1] + 1)
+            first = np.flatnonzero(starts)
+            last = np.append(first[1:], len(keys)) - 1
+            self._runs[year_start] = (position[first], position[last], keys[first], school_days)
+        return self._runs[year_start]
+
+    def _grades(self, windows: Windows) -> pd.DataFrame:
+        t, year = _day(windows.as_of), _day(windows.year_start)
+        n = len(self.pair_students)
+        present = self.grades.sums(n, year, t, ("graded",))["graded"] > 0
+        frame = {
+            "student_id": self.pair_students[present],
+            "course_id": self.pair_courses[present],
+        }
+        for key, day in windows.gpa_cutoffs.items():
+            last = _day(day) if day < windows.as_of else t
+            sums = self.grades.sums(n, year, last, ("units", "graded"))
+            frame[f"value_{key}"] = sums["units"][present]
+            frame[f"graded_{key}"] = sums["graded"][present]
+        recent = self.grades.sums(n, max(year, _day(windows.last_30)), t, ("zeros",))
+        frame["zeros_30d"] = recent["zeros"][present]
+        return pd.DataFrame(frame)
+
+    def _incidents(self, windows: Windows) -> pd.DataFrame:
+        t, first = _day(windows.as_of), _day(windows.incidents_from)
+        sums = self.incidents.sums
+        frame = {"student_id": self.ids}
+        recent = sums(self.n, max(first, _day(windows.last_90)), t)
+        for level in range(1, 6):
+            frame[f"severity_{level}_90d"] = recent[f"severity_{level}"]
+        for k, (a, b) in enumerate(windows.weeks, start=1):
+            week = sums(self.n, max(first, _day(a)), _day(b), ("count",))
+            frame[f"incidents_w{k}"] = week["count"]
+        year = max(first, _day(windows.year_start))
+        frame["incidents_ytd"] = sums(self.n, year, t, ("count",))["count"]
+        lo, hi = self.incidents.bounds(self.n, first, t)
+        last = self.incidents.days[np.maximum(hi - 1, 0)] if len(self.incidents.days) else hi
+        frame["last_incident"] = np.where(
+            hi > lo, _EPOCH + last.astype("timedelta64[D]"), np.datetime64("NaT", "D")
+        ).astype("datetime64[ns]")
+        return pd.DataFrame(frame)
 
 
 def compute(windows: Windows, records: Records) -> pd.DataFrame:
@@ -321,9 +465,11 @@ def compute(windows: Windows, records: Records) -> pd.DataFrame:
     recorded_ytd = attendance["records_ytd"].fillna(0) > 0
     for name in ("absences_30d", "excused_absences_30d", "tardies_30d"):
         out[name] = _counted(attendance[name]).where(recorded_30d)
-    out["longest_absence_streak"] = _longest_streak(
-        attendance["missed_days"], records.school_days
-    ).where(recorded_ytd)
+    if "longest_streak" in attendance:  # RunningTotals counts it directly
+        streak = _counted(attendance["longest_streak"])
+    else:
+        streak = _longest_streak(attendance["missed_days"], records.school_days)
+    out["longest_absence_streak"] = streak.where(recorded_ytd)
     weekly_attendance = [_rate(attendance, f"w{k}") for k in weeks]
 
     district = district_settings.current()

@@ -6,16 +6,19 @@ import datetime as dt
 import hashlib
 import io
 import json
+import queue
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 
 import pandas as pd
 from django.db import connection, transaction
 from django.utils import timezone
 
 from analytics import features, selectors
-from analytics.models import StudentFeaturesStage
+from analytics.models import StudentFeatures, StudentFeaturesStage
 from analytics.selectors import cohort_ids
 
 CHUNK_SIZE = 5000
@@ -63,24 +66,33 @@ def _insert(run: uuid.UUID, as_of: dt.date, rows: pd.DataFrame) -> None:
     if rows.empty:
         return
     if connection.vendor != "postgresql":
-        StudentFeaturesStage.objects.bulk_create(
-            [
-                StudentFeaturesStage(
-                    run=run,
-                    student_id=row.student_id,
-                    feature_date=as_of,
-                    attendance_rate=row.attendance_rate,
-                    gpa_current=row.gpa_current,
-                    discipline_incidents=int(row.discipline_incidents),
-                    feature_vector=row.feature_vector,
-                )
-                for row in rows.itertuples(index=False)
-            ],
-            batch_size=2000,
-        )
+        _bulk_create(StudentFeaturesStage, as_of, rows, run=run)
         return
-    # COPY's text format: tab-separated, \N for NULL; JSON needs only its backslashes doubled.
-    prefix = f"{run}\t"
+    table = StudentFeaturesStage._meta.db_table
+    _copy_in(table, f"run, {_COLUMNS}", _copy_lines(as_of, rows, prefix=f"{run}\t"))
+
+
+def _bulk_create(model, as_of: dt.date, rows: pd.DataFrame, **extra) -> None:
+    model.objects.bulk_create(
+        [
+            model(
+                student_id=row.student_id,
+                feature_date=as_of,
+                attendance_rate=row.attendance_rate,
+                gpa_current=row.gpa_current,
+                discipline_incidents=int(row.discipline_incidents),
+                feature_vector=row.feature_vector,
+                **extra,
+            )
+            for row in rows.itertuples(index=False)
+        ],
+        batch_size=2000,
+    )
+
+
+def _copy_lines(as_of: dt.date, rows: pd.DataFrame, prefix: str = "") -> str:
+    """The rows in COPY's text format (tab-separated, \\N for NULL; JSON needs only its
+    backslashes doubled), in the order of _COLUMNS, each line after `prefix`."""
     day = as_of.isoformat()
     lines = [
         prefix
@@ -96,13 +108,12 @@ def _insert(run: uuid.UUID, as_of: dt.date, rows: pd.DataFrame) -> None:
         )
         for row in rows.itertuples(index=False)
     ]
-    buffer = io.StringIO("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
+
+
+def _copy_in(table: str, columns: str, text: str) -> None:
     with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(
-            f"COPY {StudentFeaturesStage._meta.db_table} (run, student_id, feature_date, "
-            "attendance_rate, gpa_current, discipline_incidents, feature_vector) FROM STDIN",
-            buffer,
-        )
+        cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(text))
 
 
 def _copy_text(value: float | None) -> str:
@@ -288,24 +299,28 @@ def features_compute_range(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[dt.date, int]:
     """Compute and store the feature rows of many as-of dates (a backfill), each chunk of
-    students' records read once for all of them; return the rows published per date.
+    students' records read once for all of them; return the rows written per date.
 
-    Steps: each date's cohort and school days (two small queries per date); the students of any
-    of the cohorts in chunks; per chunk, their records summed per student and day over the whole
-    range (one statement per kind of record, `selectors.chunk_daily`), and for each date the
-    chunk's students in its cohort computed from those sums (`features.records_as_of`, the same
-    sums as `features_compute` reads per date) and staged under this run; once every chunk is
-    staged, each date is published on its own, atomically (`features_publish`). A failure
-    before publishing leaves every date's rows as they were. The rows are identical to computing
-    each date alone (tests/analytics/test_features_range.py). Idempotent. On PostgreSQL
-    `workers` chunks run at once, each in its own thread and connection (as in
-    `features_compute`).
+    Steps: each date's cohort and school days (two small queries per date), every course's
+    marks per day (one query); the students of any of the cohorts in chunks; per chunk, their
+    records summed per student and day over the whole range (one statement per kind of record,
+    `selectors.chunk_daily`) turned into running totals (`features.RunningTotals`): each date's
+    window sums are then differences of two totals, the same integers as `features_compute`
+    reads per date, and the chunk's students in the date's cohort are computed from them.
+    One transaction for the whole range: it takes every date's publishing lock (as
+    `features_publish`), deletes the dates' rows and writes the new ones straight into
+    student_features as the chunks hand them over, so each row is written once (no stage).
+    Readers see the old rows until it commits; a failure leaves every date's rows as they
+    were. The rows are identical to computing each date alone
+    (tests/analytics/test_features_range.py). Idempotent. On PostgreSQL `workers` chunks are
+    computed at once, each in its own thread and connection (reads only), while this thread
+    writes what they hand over through a short queue: memory holds a few chunk-dates of rows,
+    not the range.
     """
     dates = sorted(set(dates))
     if not dates:
         return {}
-    features_discard(older_than=ABANDONED)
-    runs = {d: uuid.uuid4() for d in dates}  # one run per date: each is published on its own
+    workers = _usable_workers(workers)  # before this function's own transaction begins
     cohorts = {d: set(cohort_ids(as_of=d)) for d in dates}
     school_days = {
         d: selectors.school_days(first=features.school_year_start(d), last=d) for d in dates
@@ -317,39 +332,133 @@ def features_compute_range(
         first=min(w.year_start for w in windows.values()), last=dates[-1]
     )
     courses = {d: features.course_marks(course_days, windows[d]) for d in dates}
+    postgres = connection.vendor == "postgresql"
 
-    def compute_chunk(chunk: list[str]) -> int:
-        daily = selectors.chunk_daily(student_ids=chunk, dates=dates)
+    def compute_chunk(chunk: list[str]) -> Iterator[tuple[dt.date | None, object, int]]:
+        totals = features.RunningTotals(
+            selectors.chunk_daily(student_ids=chunk, dates=dates), school_days
+        )
         for day in dates:
             members = [i for i in chunk if i in cohorts[day]]
             if not members:
                 continue
             students = selectors.chunk_students(as_of=day, student_ids=members)
-            records = features.records_as_of(
-                daily, windows[day], students, school_days[day], courses[day]
-            )
-            with transaction.atomic():
-                _insert(runs[day], day, features.compute(windows[day], records))
-        return len(chunk)
+            records = totals.records(windows[day], students, school_days[day], courses[day])
+            rows = features.compute(windows[day], records)
+            # COPY's text is made here, in the chunk's thread; the writer only sends it.
+            yield day, (_copy_lines(day, rows) if postgres and len(rows) else rows), len(rows)
+        yield None, None, len(chunk)  # the chunk is done
 
+    written = dict.fromkeys(dates, 0)
     done = 0
+    with transaction.atomic():
+        _replace_dates(dates)
+        for day, rows, count in _stream(compute_chunk, chunks(everyone, chunk_size), workers):
+            if day is None:
+                done += count
+                if progress:
+                    progress(done, len(everyone))
+            elif count:
+                _write_published(day, rows)
+                written[day] += count
+    return written
+
+
+def _replace_dates(dates: list[dt.date]) -> None:
+    """In the caller's transaction: take the dates' publishing locks (in order: two ranges never
+    wait for each other in a circle) and delete their rows."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for day in dates:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s)", [_lock_key("features-publish", day)]
+                )
+        cursor.execute(
+            "DELETE FROM student_features WHERE feature_date IN "
+            f"({', '.join(['%s'] * len(dates))})",
+            dates,
+        )
+
+
+def _write_published(as_of: dt.date, rows) -> None:
+    """Write rows straight into student_features: COPY text on PostgreSQL, else a frame."""
+    if isinstance(rows, str):
+        _copy_in(StudentFeatures._meta.db_table, _COLUMNS, rows)
+    else:
+        _bulk_create(StudentFeatures, as_of, rows)
+
+
+def _usable_workers(workers: int) -> int:
+    """How many chunks may run at once: threads have their own connections, so only on
+    PostgreSQL and outside a transaction (whose rows other connections cannot see)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return workers
+
+
+def _stream(produce: Callable[[list], Iterator], items: list, workers: int) -> Iterator:
+    """Everything produce(item) yields, for each item: in `workers` threads (each with its own
+    connection) feeding a short queue that this thread empties, or one by one in this thread.
+    A failure in a thread is raised here, and the other threads stop at their next value."""
+    if workers < 2:
+        for item in items:
+            yield from produce(item)
+        return
+    handed = queue.Queue(maxsize=2 * workers)
+    todo = queue.SimpleQueue()
+    for item in items:
+        todo.put(item)
+    stop = threading.Event()
+    finished = object()
+
+    def work() -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    item = todo.get_nowait()
+                except queue.Empty:
+                    break
+                for value in produce(item):
+                    if stop.is_set():
+                        return
+                    handed.put(value)
+        except BaseException as error:  # raised again in the consuming thread
+            handed.put(_Failed(error))
+        finally:
+            connection.close()  # the thread's own connection
+            handed.put(finished)
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    running = len(threads)
     try:
-        for count in _each(compute_chunk, chunks(everyone, chunk_size), workers):
-            done += count
-            if progress:
-                progress(done, len(everyone))
-    except BaseException:
-        with contextlib.suppress(Exception):  # else the next run sweeps it (ABANDONED)
-            for run in runs.values():
-                features_discard(run=run)
-        raise
-    return {day: features_publish(as_of=day, run=runs[day]) for day in dates}
+        while running:
+            value = handed.get()
+            if value is finished:
+                running -= 1
+            elif isinstance(value, _Failed):
+                raise value.error
+            else:
+                yield value
+    finally:
+        stop.set()
+        while any(thread.is_alive() for thread in threads):  # unblock a thread waiting to hand over
+            with contextlib.suppress(queue.Empty):
+                handed.get(timeout=0.1)
+        for thread in threads:
+            thread.join()
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException
 
 
 def _each(function: Callable, items: list, workers: int) -> Iterator:
     """function(item) for each item, yielded as they finish: in `workers` threads where the
     database allows it (PostgreSQL, outside a transaction), else one by one in this thread."""
-    if workers < 2 or connection.vendor != "postgresql" or connection.in_atomic_block:
+    if _usable_workers(workers) < 2:
         yield from map(function, items)
         return
 

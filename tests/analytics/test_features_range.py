@@ -2,6 +2,7 @@
 atomically, only the dates asked for replaced."""
 
 import datetime as dt
+import threading
 
 import pytest
 
@@ -20,6 +21,7 @@ SPEC = DistrictSpec(
     through=dt.date(2025, 10, 26),
 )  # fmt: skip
 DATES = [
+    dt.date(2024, 8, 19),  # the first day of the first year: windows reaching before it
     dt.date(2024, 9, 1),
     dt.date(2024, 9, 8),
     dt.date(2024, 11, 24),  # Thanksgiving week
@@ -106,3 +108,29 @@ def test_chunks_in_two_threads_give_the_same_rows(folder):
     written = features_compute_range(dates=dates, chunk_size=60, workers=2)
     assert sum(written.values()) == len(one_by_one) > 300
     assert _rows(dates) == one_by_one
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_in_a_thread_leaves_every_dates_rows_as_they_were(folder, monkeypatch):
+    # The chunks' threads hand rows to one writing transaction: a chunk failing in its thread
+    # stops the others, is raised to the caller, and nothing of the range is written.
+    district_import(folder=folder)
+    dates = DATES[-3:]
+    features_compute_range(dates=dates[1:2], workers=2)  # the first is in the summer
+    before = _rows(dates)
+    assert before
+    real = features.compute
+    calls = []
+
+    def failing(windows, records):
+        calls.append(windows.as_of)
+        if len(calls) == 5:
+            raise RuntimeError("the machine died")
+        return real(windows, records)
+
+    monkeypatch.setattr(features, "compute", failing)
+    threads = threading.active_count()
+    with pytest.raises(RuntimeError, match="the machine died"):
+        features_compute_range(dates=dates, chunk_size=60, workers=2)
+    assert threading.active_count() == threads
+    assert _rows(dates) == before
