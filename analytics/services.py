@@ -27,7 +27,6 @@ WORKERS = 2  # chunks computed at once by features_compute (PostgreSQL)
 # so no one process holds it). An in-process run's stage is swept as soon as its process is
 # gone: that process holds the run's advisory lock for as long as it lives (PostgreSQL).
 ABANDONED = dt.timedelta(days=1)
-_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 @transaction.atomic
@@ -81,7 +80,7 @@ def _bulk_create(model, as_of: dt.date, rows: pd.DataFrame, **extra) -> None:
                 attendance_rate=row.attendance_rate,
                 gpa_current=row.gpa_current,
                 discipline_incidents=int(row.discipline_incidents),
-                feature_vector=row.feature_vector,
+                feature_vector=json.loads(row.feature_vector),
                 **extra,
             )
             for row in rows.itertuples(index=False)
@@ -91,7 +90,7 @@ def _bulk_create(model, as_of: dt.date, rows: pd.DataFrame, **extra) -> None:
 
 
 def _copy_lines(as_of: dt.date, rows: pd.DataFrame, prefix: str = "") -> str:
-    """The rows in COPY's text format (tab-separated, \\N for NULL; JSON needs only its
+    """The rows in COPY's text format (tab-separated, \\N for NULL; the JSON text needs only its
     backslashes doubled), in the order of _COLUMNS, each line after `prefix`."""
     day = as_of.isoformat()
     lines = [
@@ -103,7 +102,7 @@ def _copy_lines(as_of: dt.date, rows: pd.DataFrame, prefix: str = "") -> str:
                 _copy_text(row.attendance_rate),
                 _copy_text(row.gpa_current),
                 str(int(row.discipline_incidents)),
-                _JSON.encode(row.feature_vector).replace("\\", "\\\\"),
+                row.feature_vector.replace("\\", "\\\\"),
             )
         )
         for row in rows.itertuples(index=False)

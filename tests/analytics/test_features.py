@@ -7,6 +7,7 @@ Sep 8-14, Sep 15-21, Sep 22-28, Sep 29-Oct 5. Labor Day (Sep 1) has no records.
 """
 
 import datetime as dt
+import json
 
 import pandas as pd
 import pytest
@@ -267,8 +268,9 @@ def test_every_feature_is_in_every_vector(students):
         school_days=school_days(first=windows.year_start, last=T),
     )
     for row in compute(windows, records).itertuples(index=False):
-        assert tuple(row.feature_vector["features"]) == FEATURE_NAMES
-        assert set(row.feature_vector) == {
+        vector = json.loads(row.feature_vector)  # the JSON text, as written
+        assert tuple(vector["features"]) == FEATURE_NAMES
+        assert set(vector) == {
             "attendance", "academic", "behavioral", "trends", "metadata", "features"
         }  # fmt: skip
 
