@@ -37,10 +37,11 @@ def cohort_ids(*, as_of: dt.date) -> list[str]:
     """The ids of the students in the cohort of `as_of`, ordered (as the database stores them)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.id FROM students s WHERE {COHORT_CONDITION} ORDER BY s.id",
+            # As text in SQL: no UUID object per student (a backfill reads a cohort per week).
+            f"SELECT CAST(s.id AS TEXT) FROM students s WHERE {COHORT_CONDITION} ORDER BY s.id",
             cohort_params(as_of),
         )
-        return [str(row[0]) for row in cursor.fetchall()]
+        return [row[0] for row in cursor.fetchall()]
 
 
 def last_completed_week(today: dt.date) -> dt.date:
