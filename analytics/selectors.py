@@ -44,6 +44,23 @@ def cohort_ids(*, as_of: dt.date) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def chunk_cohorts(*, dates: list[dt.date], student_ids: list[str]) -> dict[dt.date, set[str]]:
+    """For each date, which of these students are in its cohort (one query per date, over the
+    chunk only), with the ids written as `cohort_ids` writes them."""
+    params = [*student_ids]
+    ids = ", ".join(["%s"] * len(student_ids))
+    cohorts = {}
+    with connection.cursor() as cursor:
+        for day in dates:
+            cursor.execute(
+                f"SELECT CAST(s.id AS TEXT) FROM students s WHERE s.id IN ({ids}) "
+                f"AND {COHORT_CONDITION}",
+                [*params, *cohort_params(day)],
+            )
+            cohorts[day] = {row[0] for row in cursor.fetchall()}
+    return cohorts
+
+
 def last_completed_week(today: dt.date) -> dt.date:
     """The Sunday that ends the last completed school week: today if it is Sunday."""
     return today - dt.timedelta(days=(today.weekday() + 1) % 7)

@@ -321,29 +321,13 @@ def features_compute_range(
         return {}
     workers = _usable_workers(workers)  # before this function's own transaction begins
     cohorts = {d: set(cohort_ids(as_of=d)) for d in dates}
-    school_days = {
-        d: selectors.school_days(first=features.school_year_start(d), last=d) for d in dates
-    }
+    school_days = range_school_days(dates)
+    courses = range_courses(dates)
     everyone = sorted(set().union(*cohorts.values()))
-    windows = {d: features.Windows(d) for d in dates}
-    # Every course's marks per day over the whole range, once; each date's standings from them.
-    course_days = selectors.course_days(
-        first=min(w.year_start for w in windows.values()), last=dates[-1]
-    )
-    courses = {d: features.course_marks(course_days, windows[d]) for d in dates}
     postgres = connection.vendor == "postgresql"
 
     def compute_chunk(chunk: list[str]) -> Iterator[tuple[dt.date | None, object, int]]:
-        totals = features.RunningTotals(
-            selectors.chunk_daily(student_ids=chunk, dates=dates), school_days
-        )
-        for day in dates:
-            members = [i for i in chunk if i in cohorts[day]]
-            if not members:
-                continue
-            students = selectors.chunk_students(as_of=day, student_ids=members)
-            records = totals.records(windows[day], students, school_days[day], courses[day])
-            rows = features.compute(windows[day], records)
+        for day, rows in _range_rows(chunk, dates, cohorts, school_days, courses):
             # COPY's text is made here, in the chunk's thread; the writer only sends it.
             yield day, (_copy_lines(day, rows) if postgres and len(rows) else rows), len(rows)
         yield None, None, len(chunk)  # the chunk is done
@@ -361,6 +345,63 @@ def features_compute_range(
                 _write_published(day, rows)
                 written[day] += count
     return written
+
+
+def features_stage_range_chunk(
+    *,
+    dates: list[dt.date],
+    student_ids: list[str],
+    runs: dict[dt.date, uuid.UUID],
+    courses: dict[dt.date, pd.DataFrame] | None = None,
+) -> int:
+    """Stage one chunk's rows of every date of a range, each date under its own run, its records
+    read once for all dates (as `features_compute_range`); return the rows staged. Nothing is
+    published: the Celery fan-out (analytics.tasks.compute_features_range) publishes each date
+    once every chunk is staged. `courses`: each date's course marks (`range_courses`), read
+    here unless given."""
+    dates = sorted(dates)
+    cohorts = selectors.chunk_cohorts(dates=dates, student_ids=student_ids)
+    school_days = range_school_days(dates)
+    courses = range_courses(dates) if courses is None else courses
+    staged = 0
+    for day, rows in _range_rows(student_ids, dates, cohorts, school_days, courses):
+        with transaction.atomic():
+            _insert(runs[day], day, rows)
+        staged += len(rows)
+    return staged
+
+
+def range_school_days(dates: list[dt.date]) -> dict[dt.date, list[dt.date]]:
+    """Each date's school days of its school year up to it (two small queries per date)."""
+    return {d: selectors.school_days(first=features.school_year_start(d), last=d) for d in dates}
+
+
+def range_courses(dates: list[dt.date]) -> dict[dt.date, pd.DataFrame]:
+    """Each date's course marks (`features.course_marks`), from one read of every course's marks
+    per day over the range."""
+    windows = {d: features.Windows(d) for d in dates}
+    course_days = selectors.course_days(
+        first=min(w.year_start for w in windows.values()), last=max(dates)
+    )
+    return {d: features.course_marks(course_days, windows[d]) for d in dates}
+
+
+def _range_rows(
+    chunk: list[str], dates: list[dt.date], cohorts: dict, school_days: dict, courses: dict
+) -> Iterator[tuple[dt.date, pd.DataFrame]]:
+    """Each date's rows of the chunk's students in its cohort, from one read of their records
+    over the range (`selectors.chunk_daily`) turned into running totals."""
+    totals = features.RunningTotals(
+        selectors.chunk_daily(student_ids=chunk, dates=dates), school_days
+    )
+    for day in dates:
+        members = [i for i in chunk if i in cohorts[day]]
+        if not members:
+            continue
+        windows = features.Windows(day)
+        students = selectors.chunk_students(as_of=day, student_ids=members)
+        records = totals.records(windows, students, school_days[day], courses[day])
+        yield day, features.compute(windows, records)
 
 
 def _replace_dates(dates: list[dt.date]) -> None:

@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
-from analytics.models import StudentFeatures
-from analytics.services import features_compute
-from analytics.tasks import compute_weekly_features
+from analytics.models import StudentFeatures, StudentFeaturesStage
+from analytics.services import features_compute, features_compute_range
+from analytics.tasks import compute_features_range, compute_weekly_features
 from records.importing import district_import
 from tests.celery_workers import (
     broker_for_this_process,
@@ -51,3 +51,31 @@ def test_two_workers_compute_exactly_the_in_process_rows(small_district, tmp_pat
     # 10 chunks, the kick-off task and the chord's callback were shared by both workers.
     assert len(done) == 2 and all(count > 0 for count in done.values()), done
     assert sum(done.values()) >= 12
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_range_through_two_workers_gives_the_in_process_rows(small_district, tmp_path):
+    # A backfill fanned out: each chunk task reads its records once for every date, stages
+    # each date's rows, and the callback publishes each date.
+    district_import(folder=small_district)
+    dates = [AS_OF - dt.timedelta(weeks=k) for k in (2, 1, 0)]
+    features_compute_range(dates=dates)
+    in_process = _rows()
+    StudentFeatures.objects.all().delete()
+
+    with (
+        redis_server(tmp_path) as broker,
+        broker_for_this_process(broker),
+        celery_workers(2, broker, tmp_path),
+    ):
+        result = compute_features_range.delay(
+            dates[0].isoformat(), dates[-1].isoformat(), chunk_size=4
+        )
+        written = result.get(timeout=120)
+        done = tasks_done_by_worker()
+
+    assert written == {d.isoformat(): sum(k[1] == d for k in in_process) for d in dates}
+    assert sum(written.values()) == len(in_process) > 60
+    assert _rows() == in_process
+    assert not StudentFeaturesStage.objects.exists()
+    assert len(done) == 2 and all(count > 0 for count in done.values()), done
