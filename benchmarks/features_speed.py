@@ -10,7 +10,8 @@ not hold it yet):
   2. compute_features for one as-of date, in this process (peak memory measured);
   3. the same through Celery with 1, then 2 worker processes (a real Redis);
   4. the --weeks weekly as-of dates ending on that date (36 by default: a school year) in one
-     pass (`features_compute_range`, as compute_features --from/--to and the backfills run).
+     pass (`features_compute_range`, as compute_features --from/--to and the backfills run);
+  5. the same weeks through Celery (`compute_features_range`) with 1, then 2 worker processes.
 Prints the seconds of each, the ratio to the floor, the range's ratio to one date (target: at
 most 5), and the peak memory.
 """
@@ -32,7 +33,7 @@ from django.db import connection  # noqa: E402
 from analytics import features  # noqa: E402
 from analytics.models import StudentFeatures  # noqa: E402
 from analytics.services import features_compute, features_compute_range  # noqa: E402
-from analytics.tasks import compute_weekly_features  # noqa: E402
+from analytics.tasks import compute_features_range, compute_weekly_features  # noqa: E402
 from tests.celery_workers import broker_for_this_process, celery_workers, redis_server  # noqa: E402
 
 AS_OF = dt.date(2026, 5, 24)  # the last full week of the generated year: the most data
@@ -79,6 +80,21 @@ def main() -> None:
         published = features_compute_range(dates=weeks)
     range_memory = peak_rss_mb()
     print(f"{args.weeks} weeks: {sum(published.values()):,} rows", flush=True)
+
+    for workers in (1, 2):
+        StudentFeatures.objects.filter(feature_date__in=weeks).delete()
+        with (
+            tempfile.TemporaryDirectory() as work,
+            redis_server(Path(work)) as broker,
+            broker_for_this_process(broker),
+            celery_workers(workers, broker, Path(work)),
+        ):
+            started = time.perf_counter()
+            task = compute_features_range.delay(weeks[0].isoformat(), weeks[-1].isoformat())
+            counts = task.get(timeout=7200)
+            name = f"{args.weeks} weeks, Celery, {workers} worker{'s' if workers > 1 else ''}"
+            seconds[name] = time.perf_counter() - started
+        assert sum(counts.values()) == sum(published.values()), (counts, published)
 
     floor = seconds["PostgreSQL GROUP BY (floor)"]
     print()
