@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
-import pandas as pd
+import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
@@ -550,21 +550,23 @@ def domain_status(vectors: list) -> list[list[dict]]:
     """For each feature vector (or None), the three ABC indicators as
     [{domain, label, status: "off"|"on"|"none", text}], from mlmodels.baseline.indicators: one
     call for a whole page of rows."""
-    names = sorted({n for inputs in _DOMAIN_INPUTS.values() for n in inputs})
     values = [
         (v.get("features") if isinstance(v, dict) and isinstance(v.get("features"), dict) else {})
         for v in vectors
     ]
-    frame = pd.DataFrame(
-        [{n: _float(f.get(n)) for n in names} for f in values], columns=names, dtype=float
-    )
-    flags = baseline.indicators(frame) if len(frame) else frame
+    if not values:
+        return []
+    columns = {
+        name: np.array([_float(f.get(name)) for f in values], dtype=float)  # None is NaN
+        for name in baseline.INPUTS
+    }
+    flags = baseline.indicator_arrays(columns)
     out = []
     for i, f in enumerate(values):
         row = []
         for domain, label in DOMAINS:
             known = any(_float(f.get(n)) is not None for n in _DOMAIN_INPUTS[domain])
-            status = "none" if not known else ("off" if bool(flags[domain].iloc[i]) else "on")
+            status = "none" if not known else ("off" if bool(flags[domain][i]) else "on")
             word = {"off": "off track", "on": "on track", "none": "no data"}[status]
             row.append(
                 {"domain": domain, "label": label, "status": status, "text": f"{label}: {word}"}

@@ -22,6 +22,7 @@ VERSION = "abc-rules-v1"
 # shape of the early-warning literature (each indicator about doubles the risk).
 DEFAULT_RISK_BY_FLAGS = (0.04, 0.12, 0.30, 0.55)
 SEVERITIES = [f"incidents_90d_severity_{level}" for level in range(1, 6)]
+INPUTS = ("attendance_rate_ytd", *SEVERITIES, "courses_failing", "gpa_current")  # of the rules
 
 
 def thresholds() -> dict:
@@ -38,18 +39,24 @@ def thresholds() -> dict:
 
 def indicators(rows: pd.DataFrame) -> pd.DataFrame:
     """Three booleans per row: attendance, behavior, course (a missing value is not a flag)."""
+    columns = {name: rows[name].to_numpy(dtype=float) for name in INPUTS}
+    return pd.DataFrame(indicator_arrays(columns), index=rows.index)
+
+
+def indicator_arrays(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """`indicators` on plain float arrays (NaN: missing), one per name of INPUTS: the rules
+    themselves, without pandas, so a page judging a few students does not pay for a frame."""
     cut = thresholds()
-    incidents = rows[SEVERITIES].fillna(0)
-    serious = SEVERITIES[cut["severity_at_least"] - 1 :]
-    return pd.DataFrame(
-        {
-            "attendance": rows["attendance_rate_ytd"] < cut["attendance_below"],
-            "behavior": (incidents.sum(axis=1) >= cut["incidents_at_least"])
-            | (incidents[serious].sum(axis=1) > 0),
-            "course": (rows["courses_failing"] >= 1) | (rows["gpa_current"] < cut["gpa_below"]),
-        },
-        index=rows.index,
-    )
+    severities = np.nan_to_num(np.vstack([columns[name] for name in SEVERITIES]))
+    serious = severities[cut["severity_at_least"] - 1 :]
+    with np.errstate(invalid="ignore"):  # NaN compares False: missing is not a flag
+        return {
+            "attendance": columns["attendance_rate_ytd"] < cut["attendance_below"],
+            "behavior": (severities.sum(axis=0) >= cut["incidents_at_least"])
+            | (serious.sum(axis=0) > 0),
+            "course": (columns["courses_failing"] >= 1)
+            | (columns["gpa_current"] < cut["gpa_below"]),
+        }
 
 
 def flag_counts(rows: pd.DataFrame) -> np.ndarray:
