@@ -5,7 +5,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import io
-import json
 import queue
 import threading
 import uuid
@@ -65,28 +64,36 @@ def _insert(run: uuid.UUID, as_of: dt.date, rows: pd.DataFrame) -> None:
     if rows.empty:
         return
     if connection.vendor != "postgresql":
-        _bulk_create(StudentFeaturesStage, as_of, rows, run=run)
+        _insert_rows(StudentFeaturesStage, as_of, rows, run=run)
         return
     table = StudentFeaturesStage._meta.db_table
     _copy_in(table, f"run, {_COLUMNS}", _copy_lines(as_of, rows, prefix=f"{run}\t"))
 
 
-def _bulk_create(model, as_of: dt.date, rows: pd.DataFrame, **extra) -> None:
-    model.objects.bulk_create(
-        [
-            model(
-                student_id=row.student_id,
-                feature_date=as_of,
-                attendance_rate=row.attendance_rate,
-                gpa_current=row.gpa_current,
-                discipline_incidents=int(row.discipline_incidents),
-                feature_vector=json.loads(row.feature_vector),
-                **extra,
-            )
-            for row in rows.itertuples(index=False)
-        ],
-        batch_size=2000,
-    )
+def _insert_rows(model, as_of: dt.date, rows: pd.DataFrame, **extra) -> None:
+    """Insert the rows with one executemany (SQLite): the documents go in as the JSON text they
+    already are, not decoded into objects for the ORM to encode again."""
+    names = [*extra, *_COLUMNS.split(", ")]
+    field = model._meta.get_field
+    values = [field(name).get_db_prep_value(v, connection) for name, v in extra.items()]
+    day = as_of.isoformat()
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {model._meta.db_table} ({', '.join(names)}) "
+            f"VALUES ({', '.join(['%s'] * len(names))})",
+            [
+                (
+                    *values,
+                    row.student_id,
+                    day,
+                    row.attendance_rate,
+                    row.gpa_current,
+                    int(row.discipline_incidents),
+                    row.feature_vector,
+                )
+                for row in rows.itertuples(index=False)
+            ],
+        )
 
 
 def _copy_lines(as_of: dt.date, rows: pd.DataFrame, prefix: str = "") -> str:
@@ -425,7 +432,7 @@ def _write_published(as_of: dt.date, rows) -> None:
     if isinstance(rows, str):
         _copy_in(StudentFeatures._meta.db_table, _COLUMNS, rows)
     else:
-        _bulk_create(StudentFeatures, as_of, rows)
+        _insert_rows(StudentFeatures, as_of, rows)
 
 
 def _usable_workers(workers: int) -> int:
