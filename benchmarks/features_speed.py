@@ -20,7 +20,7 @@ import argparse
 import datetime as dt
 import sys
 import tempfile
-import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from _common import ROOT, bar_chart, ensure_district, peak_rss_mb, setup_django, timed
@@ -61,17 +61,8 @@ def main() -> None:
 
     for workers in (1, 2):
         StudentFeatures.objects.filter(feature_date=AS_OF).delete()
-        with (
-            tempfile.TemporaryDirectory() as work,
-            redis_server(Path(work)) as broker,
-            broker_for_this_process(broker),
-            celery_workers(workers, broker, Path(work)),
-        ):
-            started = time.perf_counter()
+        with celery(workers), timed(seconds, f"Celery, {_workers(workers)}"):
             count = compute_weekly_features.delay(AS_OF.isoformat()).get(timeout=3600)
-            seconds[f"Celery, {workers} worker{'s' if workers > 1 else ''}"] = (
-                time.perf_counter() - started
-            )
         assert count == written, (count, written)
 
     weeks = [AS_OF - dt.timedelta(weeks=k) for k in reversed(range(args.weeks))]
@@ -83,17 +74,9 @@ def main() -> None:
 
     for workers in (1, 2):
         StudentFeatures.objects.filter(feature_date__in=weeks).delete()
-        with (
-            tempfile.TemporaryDirectory() as work,
-            redis_server(Path(work)) as broker,
-            broker_for_this_process(broker),
-            celery_workers(workers, broker, Path(work)),
-        ):
-            started = time.perf_counter()
+        with celery(workers), timed(seconds, f"{args.weeks} weeks, Celery, {_workers(workers)}"):
             task = compute_features_range.delay(weeks[0].isoformat(), weeks[-1].isoformat())
             counts = task.get(timeout=7200)
-            name = f"{args.weeks} weeks, Celery, {workers} worker{'s' if workers > 1 else ''}"
-            seconds[name] = time.perf_counter() - started
         assert sum(counts.values()) == sum(published.values()), (counts, published)
 
     floor = seconds["PostgreSQL GROUP BY (floor)"]
@@ -115,6 +98,22 @@ def main() -> None:
     )
     print()
     print(bar_chart("Seconds for one as-of date, and for a year of weeks", seconds, "s"))
+
+
+@contextmanager
+def celery(workers: int):
+    """A real Redis and `workers` Celery worker processes for the tasks sent meanwhile."""
+    with (
+        tempfile.TemporaryDirectory() as work,
+        redis_server(Path(work)) as broker,
+        broker_for_this_process(broker),
+        celery_workers(workers, broker, Path(work)),
+    ):
+        yield
+
+
+def _workers(n: int) -> str:
+    return f"{n} worker{'s' if n > 1 else ''}"
 
 
 def floor_scan() -> int:

@@ -51,6 +51,20 @@ def _rows(dates):
     }
 
 
+def _failing_compute(monkeypatch, on_call: int) -> None:
+    """features.compute raises on its `on_call`-th call (from any thread)."""
+    real = features.compute
+    calls = []
+
+    def failing(windows, records):
+        calls.append(windows.as_of)
+        if len(calls) == on_call:
+            raise RuntimeError("the machine died")
+        return real(windows, records)
+
+    monkeypatch.setattr(features, "compute", failing)
+
+
 def test_a_range_gives_the_same_rows_as_each_date_alone(folder):
     district_import(folder=folder)
     for day in DATES:
@@ -69,16 +83,7 @@ def test_a_failure_leaves_every_dates_rows_as_they_were(folder, monkeypatch):
     district_import(folder=folder)
     features_compute_range(dates=DATES[:2])
     before = _rows(DATES)
-    real = features.compute
-    calls = []
-
-    def failing(windows, records):
-        calls.append(windows.as_of)
-        if len(calls) == 4:
-            raise RuntimeError("the machine died")
-        return real(windows, records)
-
-    monkeypatch.setattr(features, "compute", failing)
+    _failing_compute(monkeypatch, on_call=4)
     with pytest.raises(RuntimeError):
         features_compute_range(dates=DATES, chunk_size=80)
     assert _rows(DATES) == before
@@ -119,16 +124,7 @@ def test_a_failure_in_a_thread_leaves_every_dates_rows_as_they_were(folder, monk
     features_compute_range(dates=dates[1:2], workers=2)  # the first is in the summer
     before = _rows(dates)
     assert before
-    real = features.compute
-    calls = []
-
-    def failing(windows, records):
-        calls.append(windows.as_of)
-        if len(calls) == 5:
-            raise RuntimeError("the machine died")
-        return real(windows, records)
-
-    monkeypatch.setattr(features, "compute", failing)
+    _failing_compute(monkeypatch, on_call=5)
     threads = threading.active_count()
     with pytest.raises(RuntimeError, match="the machine died"):
         features_compute_range(dates=dates, chunk_size=60, workers=2)

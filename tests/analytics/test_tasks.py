@@ -1,6 +1,7 @@
 """The weekly features through a real Redis broker and two real Celery worker processes."""
 
 import datetime as dt
+from contextlib import contextmanager
 
 import pytest
 
@@ -30,6 +31,16 @@ def _rows():
     }
 
 
+@contextmanager
+def _two_workers(tmp_path):
+    with (
+        redis_server(tmp_path) as broker,
+        broker_for_this_process(broker),
+        celery_workers(2, broker, tmp_path),
+    ):
+        yield
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_compute_exactly_the_in_process_rows(small_district, tmp_path):
     district_import(folder=small_district)
@@ -37,11 +48,7 @@ def test_two_workers_compute_exactly_the_in_process_rows(small_district, tmp_pat
     in_process = _rows()
     StudentFeatures.objects.all().delete()
 
-    with (
-        redis_server(tmp_path) as broker,
-        broker_for_this_process(broker),
-        celery_workers(2, broker, tmp_path),
-    ):
+    with _two_workers(tmp_path):
         result = compute_weekly_features.delay(AS_OF.isoformat(), chunk_size=4)
         written = result.get(timeout=120)
         done = tasks_done_by_worker()
@@ -63,11 +70,7 @@ def test_a_range_through_two_workers_gives_the_in_process_rows(small_district, t
     in_process = _rows()
     StudentFeatures.objects.all().delete()
 
-    with (
-        redis_server(tmp_path) as broker,
-        broker_for_this_process(broker),
-        celery_workers(2, broker, tmp_path),
-    ):
+    with _two_workers(tmp_path):
         result = compute_features_range.delay(
             dates[0].isoformat(), dates[-1].isoformat(), chunk_size=4
         )
