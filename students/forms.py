@@ -1,9 +1,13 @@
 """Forms of the students app: caseload assignments (admin), the dashboard filters, and a
 student's support (interventions, check-ins, case notes) and the user's profile."""
 
+import functools
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 
 from students.models import (
     CLOSED_STATUSES,
@@ -194,6 +198,20 @@ class CaseNoteForm(forms.Form):
         if date > self.today:
             raise forms.ValidationError("A note cannot be dated in the future.")
         return date
+
+
+def note_fields_html(form: CaseNoteForm) -> SafeString:
+    """The case note form's fields as HTML. Unbound, they depend only on the day (the date's
+    initial value), so the blank form is drawn once a day per process: every student page
+    shows it to those who may write notes."""
+    if form.is_bound:
+        return render_to_string("students/_fields.html", {"form": form})
+    return _blank_note_fields(form.today)
+
+
+@functools.lru_cache(maxsize=2)
+def _blank_note_fields(today) -> SafeString:
+    return render_to_string("students/_fields.html", {"form": CaseNoteForm(today=today)})
 
 
 class ProfileForm(forms.ModelForm):

@@ -28,7 +28,14 @@ from students.access import (
     users_who_see,
     visible_students,
 )
-from students.forms import CaseNoteForm, CheckInForm, CloseForm, InterventionForm, ProfileForm
+from students.forms import (
+    CaseNoteForm,
+    CheckInForm,
+    CloseForm,
+    InterventionForm,
+    ProfileForm,
+    note_fields_html,
+)
 from students.models import CaseNote, Intervention, StaffProfile
 from students.templatetags.factors import factor_label
 
@@ -114,6 +121,7 @@ def profile_context(request, student, form=None, note_form=None) -> dict:
     risk_first = min([window.first] + [p.as_of for p in risk_series[:1]])
     risk_last = max([window.last] + [p.as_of for p in risk_series[-1:]])
     this_year = [f for f in features if window.first <= f.feature_date <= window.last]
+    note_form = note_form or CaseNoteForm(today=today)
     return {
         "plans": plans,
         "open_plans": [p for p in plans if p.is_open],
@@ -121,7 +129,8 @@ def profile_context(request, student, form=None, note_form=None) -> dict:
         "due_plans": {p.pk for p in plans if p.is_due(today, support.check_in_days())},
         "can_manage": may_manage_interventions(request.user),
         "can_follow_up": may_follow_up(request.user),
-        "note_form": note_form or CaseNoteForm(today=today),
+        "note_form": note_form,
+        "note_fields": note_fields_html(note_form),
         "user_id": request.user.pk,
         "sees_all": sees_everyone(request.user),
         # The two long tables are formatted here: Django's per-cell filters (date, floatformat)
