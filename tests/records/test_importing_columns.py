@@ -195,6 +195,24 @@ def test_a_duplicate_of_students_not_grouped_is_reported_at_its_line(tmp_path, c
                                               "district_id + date + period")  # fmt: skip
 
 
+@postgres_only
+@pytest.mark.django_db
+def test_a_line_longer_than_the_limit_gets_the_row_readers_report(tmp_path, monkeypatch):
+    monkeypatch.setattr(importing, "MAX_LINE_CHARS", 40)
+    StudentFactory(district_id="S1")
+    long_line = "S1,2025-09-03,present" + " " * 25 + ",1\n"
+    (tmp_path / "attendance.csv").write_text(
+        "district_id,date,status,period\nS1,2025-09-02,present,1\n" + long_line
+    )
+
+    with pytest.raises(ImportRejected) as caught:
+        district_import(folder=tmp_path)
+
+    (problem,) = caught.value.problems
+    assert problem.line == 3
+    assert problem.reason.startswith("the line is longer than 40 characters")
+
+
 @pytest.mark.django_db
 def test_a_quoted_line_break_keeps_the_line_numbers_exact(tmp_path):
     StudentFactory(district_id="S1")
