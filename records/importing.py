@@ -19,7 +19,14 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from records.csv_format import BY_FILENAME, FORMATS, STUDENTS, CellError, FileFormat, Key
-from records.importing_columns import ChunkFile, ColumnBatches, UuidColumn, plain_file
+from records.importing_columns import (
+    ChunkFile,
+    ColumnBatches,
+    UniqueKeys,
+    UuidColumn,
+    binary_encoders,
+    plain_file,
+)
 from records.models import ImportRun
 
 MAX_REPORTED = 50
@@ -363,6 +370,8 @@ def _read_in_columns(fmt, path, header, plan, stage, students, counts) -> bool:
     problem to report, or anything the column path is not sure of)."""
     if not (stage.takes_chunks and fmt.names_student and plain_file(path, MAX_LINE_CHARS)):
         return False
+    encoders = binary_encoders(stage.copy_types())
+    unique = _unique_keys(stage, plan)
     batches = ColumnBatches(
         path,
         width=len(header),
@@ -372,17 +381,31 @@ def _read_in_columns(fmt, path, header, plan, stage, students, counts) -> bool:
         ids=UuidColumn(_UuidSeries()),
         with_line=stage.needs_line,
         max_line_chars=MAX_LINE_CHARS,
+        encoders=encoders,
+        unique=unique,
     )
     source = ChunkFile(batches.chunks())
     try:
         with transaction.atomic():  # a savepoint: an abandoned file leaves no row behind
-            stage.write_chunks(source)
+            stage.write_chunks(source, binary=encoders is not None)
     except Exception:
         if source.abandoned:
             return False
         raise
     counts.rows = stage.written = batches.rows
+    stage.keys_unique = unique is not None and unique.proven()
     return True
+
+
+def _unique_keys(stage: "_Stage", plan) -> UniqueKeys | None:
+    """The proof of unique keys for a staged file with one key for every row (not grades' and
+    discipline's two kinds of rows); None on the bulk path, where re-creating the unique index
+    is the proof."""
+    keys = stage._keys()
+    if not stage.needs_line or len(keys) != 1 or keys[0].rows:
+        return None
+    columns = [k for k, (_, column) in enumerate(plan) if column.name in keys[0].columns]
+    return UniqueKeys(columns) if columns else None
 
 
 def _line_too_long() -> str:
@@ -675,24 +698,30 @@ class _Stage:
 
     needs_line = True  # rows come with their line number first
     as_text = True  # rows come as CSV lines (for COPY), not lists of values
-    takes_chunks = False  # takes CSV bytes of checked column batches (write_chunks)
+    takes_chunks = False  # takes COPY bytes of checked column batches (write_chunks)
     written = 0
+    keys_unique = False  # proven while the file was read (UniqueKeys): no duplicate to look for
 
     def __init__(self, fmt: FileFormat) -> None:
         self.fmt = fmt
         self.table = f"stage_{fmt.name}"
         self.columns: list[str] = []  # the target table's columns, in staging order
+        self.types: list[str] = []  # their types, as the file's values are checked
 
     def create(self, columns) -> None:
         self.columns = [
             "student_id" if (c.name == "district_id" and self.fmt.names_student) else c.name
             for c in columns
         ]
-        types = [
+        self.types = [
             "uuid" if c == "student_id" else col.sql_type
             for c, col in zip(self.columns, columns, strict=True)
         ]
-        self._create_table(types)
+        self._create_table(self.types)
+
+    def copy_types(self) -> list[str] | None:
+        """The types of the columns COPY writes, for the column path's binary encoders."""
+        return self.types
 
     def _stage_name(self, column: str) -> str:
         return "student_id" if column == "district_id" and self.fmt.names_student else column
@@ -784,7 +813,7 @@ class _Stage:
         number of rows times the number of repeated keys. Only the first MAX_REPORTED come back,
         with the total.
         """
-        if not self.columns:
+        if not self.columns or self.keys_unique:
             return
         found: list[Problem] = []
         total = 0
@@ -874,11 +903,11 @@ class _CsvLines(io.TextIOBase):
 class _PostgresStage(_Stage):
     takes_chunks = True
 
-    def write_chunks(self, chunks: ChunkFile) -> None:
+    def write_chunks(self, chunks: ChunkFile, binary: bool) -> None:
         with connection.cursor() as cursor:
             cursor.cursor.copy_expert(
                 f"COPY {self.table} (line, id, {', '.join(self.columns)}) "
-                "FROM STDIN WITH (FORMAT csv)",
+                f"FROM STDIN WITH (FORMAT {'binary' if binary else 'csv'})",
                 chunks,
             )
 
@@ -918,11 +947,25 @@ class _DirectCopy(_Stage):
     needs_line = False
     takes_chunks = True
 
-    def write_chunks(self, chunks: ChunkFile) -> None:
+    def copy_types(self) -> list[str] | None:
+        """The table's own column types; None (so CSV) when one is not the type the values are
+        checked as (an integer column stored as smallint would refuse a 4-byte integer)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                [self.fmt.table],
+            )
+            stored = dict(cursor.fetchall())
+        same = {"character varying": "text"}
+        types = [stored.get(c, "") for c in self.columns]
+        return types if [same.get(t, t) for t in types] == self.types else None
+
+    def write_chunks(self, chunks: ChunkFile, binary: bool) -> None:
         with connection.cursor() as cursor:
             cursor.cursor.copy_expert(
                 f"COPY {self.fmt.table} (id, {', '.join(self.columns)}) "
-                "FROM STDIN WITH (FORMAT csv)",
+                f"FROM STDIN WITH (FORMAT {'binary' if binary else 'csv'})",
                 chunks,
             )
 

@@ -1,12 +1,13 @@
 """The column-batch reader (records/importing_columns.py): the same rows as the row reader, and
 the row reader's exact report whenever a file has anything to report."""
 
+import numpy as np
 import pytest
 from django.db import connection
 
-from records import importing
+from records import importing, importing_columns
 from records.importing import MAX_LINE_CHARS, ImportRejected, _UuidSeries, district_import
-from records.importing_columns import UuidColumn, plain_file
+from records.importing_columns import UniqueKeys, UuidColumn, plain_file
 from records.models import AttendanceRecord, DisciplineIncident, Enrollment, Grade, StudentOutcome
 from tests.students.factories import StudentFactory
 
@@ -22,6 +23,30 @@ def test_the_ids_are_the_row_readers_ids():
     ids = UuidColumn(series)(1000, 5).to_pylist()
 
     assert ids == [series(n) for n in range(1001, 1006)]
+
+
+def _proof(*batches):
+    """Whether UniqueKeys proves the keys of `batches` (rows of numbers) unique."""
+    unique = UniqueKeys([0, 1])
+    for batch in batches:
+        columns = np.array(batch, dtype=np.uint64).T
+        unique.add(list(columns))
+    return unique.proven()
+
+
+def test_keys_that_all_differ_are_proven_unique_across_batches():
+    assert _proof([[1, 1], [1, 2], [2, 1]], [[2, 2], [3, 1], [1, 3]])
+
+
+def test_a_key_repeated_in_a_later_batch_is_not_proven_unique():
+    assert not _proof([[1, 1], [2, 1]], [[3, 1], [1, 1]])
+    assert not _proof([[1, 1], [2, 1], [1, 1]])
+
+
+def test_keys_of_a_file_longer_than_the_limit_are_left_to_the_database(monkeypatch):
+    monkeypatch.setattr(importing_columns, "MAX_KEYS", 2)
+
+    assert not _proof([[1, 1], [2, 1]], [[3, 1]])
 
 
 @pytest.mark.parametrize(
@@ -147,6 +172,45 @@ def test_a_duplicate_in_a_reimport_is_reported_at_its_line(tmp_path, column_file
     (problem,) = caught.value.problems
     assert (problem.line, problem.reason) == (19, "duplicate: line 4 has the same "
                                               "district_id + date + period")  # fmt: skip
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_a_duplicate_of_students_not_grouped_is_reported_at_its_line(tmp_path, column_files):
+    StudentFactory(district_id="S1")
+    StudentFactory(district_id="S2")
+    header = "district_id,date,status,period\n"
+    (tmp_path / "attendance.csv").write_text(header + "S1,2025-09-02,present,1\n")
+    district_import(folder=tmp_path)
+    column_files.clear()
+    rows = "S1,2025-09-03,present,1\nS2,2025-09-03,present,1\nS1,2025-09-03,absent,1\n"
+    (tmp_path / "attendance.csv").write_text(header + rows)
+
+    with pytest.raises(ImportRejected) as caught:
+        district_import(folder=tmp_path)
+
+    (problem,) = caught.value.problems
+    assert column_files == ["attendance.csv"]
+    assert (problem.line, problem.reason) == (4, "duplicate: line 2 has the same "
+                                              "district_id + date + period")  # fmt: skip
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_a_line_longer_than_the_limit_gets_the_row_readers_report(tmp_path, monkeypatch):
+    monkeypatch.setattr(importing, "MAX_LINE_CHARS", 40)
+    StudentFactory(district_id="S1")
+    long_line = "S1,2025-09-03,present" + " " * 25 + ",1\n"
+    (tmp_path / "attendance.csv").write_text(
+        "district_id,date,status,period\nS1,2025-09-02,present,1\n" + long_line
+    )
+
+    with pytest.raises(ImportRejected) as caught:
+        district_import(folder=tmp_path)
+
+    (problem,) = caught.value.problems
+    assert problem.line == 3
+    assert problem.reason.startswith("the line is longer than 40 characters")
 
 
 @pytest.mark.django_db
