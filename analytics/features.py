@@ -403,7 +403,7 @@ class RunningTotals:
             starts = np.ones(len(keys), dtype=bool)
             starts[1:] = (keys[1:] != keys[:-1]) | (position[1:] != position[:-1] + 1)
             first = np.flatnonzero(starts)
-            last = np.append(first[1:], len(keys)) - 1
+            last = np.append(first[1:], len(keys))[: len(first)] - 1  # no run: empty
             self._runs[year_start] = (position[first], position[last], keys[first], school_days)
         return self._runs[year_start]
 

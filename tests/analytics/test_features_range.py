@@ -2,8 +2,10 @@
 atomically, only the dates asked for replaced."""
 
 import datetime as dt
+import json
 import threading
 
+import pandas as pd
 import pytest
 
 from analytics import features
@@ -130,3 +132,29 @@ def test_a_failure_in_a_thread_leaves_every_dates_rows_as_they_were(folder, monk
         features_compute_range(dates=dates, chunk_size=60, workers=2)
     assert threading.active_count() == threads
     assert _rows(dates) == before
+
+
+def test_running_totals_of_a_chunk_with_only_an_incident():
+    # A chunk without attendance (a school that sends none) or grades: every count from the
+    # one incident, no attendance or grade values (missing is missing), no streak.
+    empty = {"student_id": pd.Series([], dtype=str), "date": pd.Series([], dtype=str)}
+    daily = features.Daily(
+        attendance=pd.DataFrame({**empty, "records": [], "absent": [], "excused": [], "tardy": []}),
+        grades=pd.DataFrame(
+            {**empty, "course_id": pd.Series([], dtype=str), "units": [], "graded": [], "zeros": []}
+        ),
+        incidents=pd.DataFrame(
+            {"student_id": ["a"], "date": ["2025-09-03"], "severity_level": [3]}
+        ),
+    )
+    as_of = dt.date(2025, 9, 14)
+    totals = features.RunningTotals(daily, {as_of: []})
+    student = {"student_id": ["a"], "date_of_birth": ["2010-01-01"], "grade_level": [9]}
+    students = pd.DataFrame({**student, "school": ["X"], "enrollment_date": ["2025-08-18"]})
+    records = totals.records(features.Windows(as_of), students, [])
+    vector = json.loads(features.compute(features.Windows(as_of), records).feature_vector[0])
+    values = vector["features"]
+    assert values["incidents_ytd"] == 1 and values["incidents_90d_severity_3"] == 1
+    assert values["days_since_last_incident"] == 11
+    assert values["attendance_rate_ytd"] is None and values["longest_absence_streak"] is None
+    assert values["gpa_current"] is None and values["weeks_of_data"] == 0
