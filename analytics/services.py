@@ -9,7 +9,6 @@ import queue
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import pandas as pd
@@ -279,14 +278,14 @@ def _compute_run(as_of, run, chunk_size, workers, progress) -> int:
     days = selectors.school_days(first=features.school_year_start(as_of), last=as_of)
     courses = selectors.course_marks(features.Windows(as_of))
 
-    def compute_chunk(chunk: list[str]) -> int:
-        return features_compute_chunk(
+    def compute_chunk(chunk: list[str]) -> Iterator[int]:
+        yield features_compute_chunk(
             as_of=as_of, student_ids=chunk, run=run, school_days=days, courses=courses
         )
 
     written = 0
     try:
-        for count in _each(compute_chunk, chunks(ids, chunk_size), workers):
+        for count in _stream(compute_chunk, chunks(ids, chunk_size), _usable_workers(workers)):
             written += count
             if progress:
                 progress(written, len(ids))
@@ -500,26 +499,3 @@ def _stream(produce: Callable[[list], Iterator], items: list, workers: int) -> I
 @dataclass(frozen=True)
 class _Failed:
     error: BaseException
-
-
-def _each(function: Callable, items: list, workers: int) -> Iterator:
-    """function(item) for each item, yielded as they finish: in `workers` threads where the
-    database allows it (PostgreSQL, outside a transaction), else one by one in this thread."""
-    if _usable_workers(workers) < 2:
-        yield from map(function, items)
-        return
-
-    def run(item):
-        try:
-            return function(item)
-        finally:
-            connection.close()  # the thread's own connection (Django's are per thread)
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(run, item) for item in items]
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        finally:
-            for future in futures:  # after a failure, start no other chunk
-                future.cancel()

@@ -900,16 +900,21 @@ class _CsvLines(io.TextIOBase):
     readline = read
 
 
+def _copy_in(table: str, columns: list[str], source, binary: bool = False) -> None:
+    """COPY `source` (a file-like object: CSV text, or PostgreSQL's binary format) into `table`."""
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {table} ({', '.join(columns)}) "
+            f"FROM STDIN WITH (FORMAT {'binary' if binary else 'csv'})",
+            source,
+        )
+
+
 class _PostgresStage(_Stage):
     takes_chunks = True
 
     def write_chunks(self, chunks: ChunkFile, binary: bool) -> None:
-        with connection.cursor() as cursor:
-            cursor.cursor.copy_expert(
-                f"COPY {self.table} (line, id, {', '.join(self.columns)}) "
-                f"FROM STDIN WITH (FORMAT {'binary' if binary else 'csv'})",
-                chunks,
-            )
+        _copy_in(self.table, ["line", "id", *self.columns], chunks, binary)
 
     def _create_table(self, types: list[str]) -> None:
         columns = ", ".join(f"{c} {t}" for c, t in zip(self.columns, types, strict=True))
@@ -921,12 +926,7 @@ class _PostgresStage(_Stage):
             )
 
     def write(self, rows: Iterator[list]) -> None:
-        with connection.cursor() as cursor:
-            cursor.cursor.copy_expert(
-                f"COPY {self.table} (line, id, {', '.join(self.columns)}) "
-                "FROM STDIN WITH (FORMAT csv)",
-                _CsvLines(rows),
-            )
+        _copy_in(self.table, ["line", "id", *self.columns], _CsvLines(rows))
 
     def _upsert_counted(self, key: Key, counts: FileCounts) -> None:
         sql = (
@@ -962,24 +962,14 @@ class _DirectCopy(_Stage):
         return types if [same.get(t, t) for t in types] == self.types else None
 
     def write_chunks(self, chunks: ChunkFile, binary: bool) -> None:
-        with connection.cursor() as cursor:
-            cursor.cursor.copy_expert(
-                f"COPY {self.fmt.table} (id, {', '.join(self.columns)}) "
-                f"FROM STDIN WITH (FORMAT {'binary' if binary else 'csv'})",
-                chunks,
-            )
+        _copy_in(self.fmt.table, ["id", *self.columns], chunks, binary)
 
     def _create_table(self, types: list[str]) -> None:
         pass
 
     def write(self, rows: Iterator[list]) -> None:
         source = _CsvLines(rows)
-        with connection.cursor() as cursor:
-            cursor.cursor.copy_expert(
-                f"COPY {self.fmt.table} (id, {', '.join(self.columns)}) "
-                "FROM STDIN WITH (FORMAT csv)",
-                source,
-            )
+        _copy_in(self.fmt.table, ["id", *self.columns], source)
         self.written = source.count
 
 
