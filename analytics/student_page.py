@@ -3,7 +3,7 @@ incidents of each week, not running totals), the three domain cards (the ABC ind
 student's numbers) and what the student's school sends at all.
 
 The week folds and the cards are plain Python over rows already read; the reads are the record
-selectors' (records/selectors.py), one GROUP BY each, whatever the length of the year.
+selectors' (records/selectors.py), one statement, whatever the length of the year.
 """
 
 import datetime as dt
@@ -102,11 +102,13 @@ class Weeks:
 
 
 def student_weeks(student, day: dt.date, today: dt.date) -> Weeks:
-    """The student's weeks in the school year of `day`: two GROUP BYs, and (only for a student
-    with no attendance in the year) one EXISTS asking whether the school sends attendance."""
+    """The student's weeks in the school year of `day`: one statement (the days with attendance
+    and with incidents), and (only for a student with no attendance in the year) one EXISTS
+    asking whether the school sends attendance."""
     read = Window.around(day, today)
-    days = records.attendance_by_day(student_id=student.pk, first=read.first, last=read.last)
-    incidents = records.incidents_by_day(student_id=student.pk, first=read.first, last=read.last)
+    days, incidents = records.records_by_day(
+        student_id=student.pk, first=read.first, last=read.last
+    )
     # Shown up to the newest of the risk's date and the student's records: a past school year
     # is not drawn out to its last day with months of nothing (nor is "the last 30 days" empty).
     window = read.up_to(max([day, *(d for d, *_ in days), *(d for d, _ in incidents)]))

@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value
 
 from records.models import (
     AttendanceRecord,
@@ -46,38 +46,44 @@ def recent_records(*, student_id, limit: int = 10) -> RecentRecords:
     )
 
 
-def attendance_by_day(*, student_id, first: dt.date, last: dt.date) -> list[tuple]:
-    """(date, records, attended) for each day from `first` to `last` on which the student has
-    attendance records (a day, or each period of it); attended = present or tardy, as in the
-    features (analytics/selectors.py). One GROUP BY on idx_attendance_student_date."""
-    return list(
+def records_by_day(*, student_id, first: dt.date, last: dt.date) -> tuple[list, list]:
+    """The student's days with records from `first` to `last`, in one statement (two GROUP BYs
+    joined by UNION ALL, on idx_attendance_student_date and idx_discipline_student_date):
+
+    - attendance: (date, records, attended) for each day with attendance records (a day, or each
+      period of it); attended = present or tardy, as in the features (analytics/selectors.py);
+    - incidents: (date, incidents) for each day with an incident.
+    """
+    attendance = (
         AttendanceRecord.objects.filter(student_id=student_id, date__gte=first, date__lte=last)
         .order_by()
         .values("date")
         .annotate(
+            kind=Value("a"),
             records=Count("pk"),
             attended=Count(
                 "pk", filter=Q(status__in=(AttendanceStatus.PRESENT, AttendanceStatus.TARDY))
             ),
         )
-        .order_by("date")
-        .values_list("date", "records", "attended")
+        .values_list("kind", "date", "records", "attended")
     )
-
-
-def incidents_by_day(*, student_id, first: dt.date, last: dt.date) -> list[tuple]:
-    """(date, incidents) for each day from `first` to `last` with an incident of the student.
-    One GROUP BY on idx_discipline_student_date."""
-    return list(
+    incidents = (
         DisciplineIncident.objects.filter(
             student_id=student_id, incident_date__gte=first, incident_date__lte=last
         )
         .order_by()
         .values("incident_date")
-        .annotate(incidents=Count("pk"))
-        .order_by("incident_date")
-        .values_list("incident_date", "incidents")
+        .annotate(kind=Value("i"), incidents=Count("pk"), none=Value(0))
+        .values_list("kind", "incident_date", "incidents", "none")
     )
+    days: list[tuple] = []
+    incident_days: list[tuple] = []
+    for kind, day, count, attended in sorted(attendance.union(incidents, all=True)):
+        if kind == "a":
+            days.append((day, count, attended))
+        else:
+            incident_days.append((day, count))
+    return days, incident_days
 
 
 def school_sends_attendance(*, school: str, first: dt.date, last: dt.date) -> bool:

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.db.models import Case, F, JSONField, Subquery, When
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -57,22 +58,44 @@ def profile_context(request, student, form=None, note_form=None) -> dict:
     # feedback form re-shows it.
     access_log.note(request, page=AccessPage.STUDENT_PAGE, students=[student.pk])
     model = active_model()
-    # risk_factors is read for the current prediction only (one more query on first use), not
-    # decoded for a year of history.
+    active_version = model.model_version if model else None
+    # risk_factors is decoded for the current prediction only (the active model's newest, found
+    # by a subquery the database runs once), not for a year of history.
+    # (student, as_of, model_version) is unique: one row per as-of date of the active model.
+    current_of_active = Subquery(
+        Prediction.objects.filter(
+            student=student, model_version_id=active_version, as_of__isnull=False
+        )
+        .order_by("-as_of")
+        .values("pk")[:1]
+    )
     predictions = list(
         Prediction.objects.filter(student=student)
         .defer("risk_factors")
+        .annotate(
+            current_factors=Case(
+                When(pk=current_of_active, then=F("risk_factors")), output_field=JSONField()
+            )
+        )
         .order_by("-as_of", "-prediction_date")[:HISTORY_LIMIT]
     )
-    active_version = model.model_version if model else None
     of_active = [p for p in predictions if p.model_version_id == active_version and p.as_of]
     current = of_active[0] if of_active else (predictions[0] if predictions else None)
+    if of_active:
+        current.risk_factors = current.current_factors
+    # The feature vector behind the current risk (the domain cards state its numbers), read
+    # with the rows of the charts when the risk has one; else by a query of its own below.
+    vector_date = current.as_of if current else None
     features = list(
         StudentFeatures.objects.filter(student=student)
         .order_by("-feature_date")
-        .only("feature_date", "attendance_rate", "gpa_current", "discipline_incidents")[
-            :FEATURE_WEEKS
-        ]
+        .only("feature_date", "attendance_rate", "gpa_current", "discipline_incidents")
+        .annotate(
+            vector=Case(
+                When(feature_date=vector_date, then=F("feature_vector")),
+                output_field=JSONField(),
+            )
+        )[:FEATURE_WEEKS]
     )[::-1]
     feedback = list(
         TrainingFeedback.objects.filter(prediction__student=student)
@@ -97,8 +120,10 @@ def profile_context(request, student, form=None, note_form=None) -> dict:
         or today
     )
     weeks = student_page.student_weeks(student, day, today)
-    # The model's inputs behind the current risk: the domain cards state the same numbers.
-    vector = (
+    # The model's inputs behind the current risk: the newest feature row up to its date.
+    vector = next(
+        ((f.feature_date, f.vector) for f in features if f.feature_date == vector_date), None
+    ) or (
         StudentFeatures.objects.filter(student=student, feature_date__lte=day)
         .order_by("-feature_date")
         .values_list("feature_date", "feature_vector")

@@ -27,11 +27,11 @@ BOUNDS = {
     "export": 10 + 3,
     # The student page reads the model it shows (the active one, or on day one the ABC rules),
     # the interventions and the case notes (one query each), the school year's attendance and
-    # incidents by day and the feature vector behind the domain cards (one query each), and
-    # writes the record of access (3). Its feedback form states the model's High cut-off: the
+    # incidents by day (one statement; the current factors and the domain cards' feature vector
+    # come with the predictions and feature rows), and writes the record of access (3). Its feedback form states the model's High cut-off: the
     # active model once more, which only the dummy cache of the tests reads again
     # (analytics.dashboards.active_model).
-    "profile": 20 + 3,
+    "profile": 17 + 3,
     "attendance": 8,
     # The data coverage: how far each of 3 kinds of record reaches, the schools without attendance.
     "models": 7 + 4,
