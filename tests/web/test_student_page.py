@@ -11,10 +11,10 @@ from django.urls import reverse
 from analytics import charts, student_page
 from records.selectors import school_sends_attendance
 from tests.analytics.factories import StudentFeaturesFactory
-from tests.mlmodels.factories import PredictionFactory
+from tests.mlmodels.factories import ModelMetadataFactory, PredictionFactory
 from tests.records.factories import AttendanceRecordFactory, DisciplineIncidentFactory
 from tests.students.factories import StudentFactory
-from tests.web.conftest import AS_OF, client_for
+from tests.web.conftest import AS_OF, client_for, factor
 
 pytestmark = pytest.mark.django_db
 
@@ -196,6 +196,45 @@ def test_domain_cards_show_status_and_numbers_before_the_risk(client, district, 
     html = response.content.decode()
     assert html.index('id="domains"') < html.index('id="current-risk"')
     assert "Off track when attendance this school year is below 90%" in html
+
+
+def test_the_risk_factors_and_cards_are_those_of_the_active_models_newest_run(
+    client, district, counselor
+):
+    """The factors come with the history's rows and the cards' vector with the weekly rows:
+    they must still be the active model's newest prediction and the feature row of its date,
+    not a newer run of another model nor a feature row after the risk's date."""
+    student = district.north[1]
+    later = AS_OF + dt.timedelta(weeks=1)
+    other = ModelMetadataFactory(model_version="xgb-0", performance_metrics={})
+    PredictionFactory(
+        student=student,
+        model_version=other,
+        as_of=later,
+        risk_factors=[factor("tardies_30d", 0.9)],
+    )
+    StudentFeaturesFactory(
+        student=student, feature_date=later, feature_vector=vector(attendance_rate_ytd=0.99)
+    )
+    row = student.features.get(feature_date=AS_OF)
+    row.feature_vector = vector(attendance_rate_ytd=0.5)
+    row.save()
+    response = page(client, counselor, student)
+    assert response.context["current"].as_of == AS_OF
+    assert [f["factor"] for f in response.context["factors"]] == [
+        "absences_30d",
+        "gpa_change_6w",
+        "tardies_30d",
+    ]
+    assert response.context["factors"][2]["weight"] == -0.05  # the active model's, not 0.9
+    assert response.context["vector_date"] == AS_OF
+    cards = {c["domain"]: c for c in response.context["cards"]}
+    assert ("Attendance this school year", "50%") in cards["attendance"]["numbers"]
+
+    # Without a feature row on the risk's date, the newest one before it.
+    row.delete()
+    response = page(client, counselor, student)
+    assert response.context["vector_date"] == AS_OF - dt.timedelta(weeks=1)
 
 
 def test_a_school_without_attendance_is_a_data_fact_not_a_risk(client, db, district_admin):
