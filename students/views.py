@@ -5,10 +5,10 @@ import logging
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, F, JSONField, Subquery, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.db.models import Case, F, JSONField, Subquery, When
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
