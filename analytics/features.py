@@ -14,6 +14,8 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analytics import district_settings
 
@@ -520,34 +522,43 @@ def _documents(
 ) -> pd.DataFrame:
     """The rows to store, each document as compact JSON text in the schema document's
     structure (`feature_vector`). The text is put together from each column's numbers, all
-    formatted at once as `json` writes them (`_json_texts`): building a dict per student and
-    encoding it is several times slower, and a backfill writes millions of these."""
+    formatted at once as `json` writes them (`_json_texts`), and joined row by row by Arrow:
+    building a dict per student and encoding it is several times slower, and a backfill writes
+    millions of these."""
     lists = {
         "attendance": (weekly_attendance, 4),
         "academic": (weekly_gpa, 3),
         "behavioral": (weekly_incidents, 4),
         "trends": (trends, 4),
     }
-    template = ",".join(
-        f'"{key}":[' + ",".join(["%s"] * len(values)) + "]" for key, (values, _) in lists.items()
-    )
-    template = (
-        "{" + template + ',"metadata":{"weeks_of_data":%s,"data_quality":%s,"grade_level":%s,'
-        '"school":%s},"features":{' + ",".join(f'"{name}":%s' for name in FEATURE_NAMES) + "}}"
-    )
     features = {name: _json_texts(out[name]) for name in FEATURE_NAMES}
     grade_levels = ["null" if g is None else str(int(g)) for g in on_t["grade_level"]]
     schools = [json.dumps(school) for school in on_t["school"]]  # None is null
-    columns = [_json_texts(v, digits) for values, digits in lists.values() for v in values]
-    columns += [features["weeks_of_data"], features["data_quality"], grade_levels, schools]
-    columns += features.values()
+    # The document's pieces in order: literal text between the columns' texts.
+    pieces: list = ["{"]
+    for n, (key, (values, digits)) in enumerate(lists.items()):
+        pieces.append(f'{"," if n else ""}"{key}":[')
+        for k, column in enumerate(values):
+            pieces += [*([","] if k else []), _json_texts(column, digits)]
+        pieces.append("]")
+    metadata = {
+        "weeks_of_data": features["weeks_of_data"],
+        "data_quality": features["data_quality"],
+        "grade_level": pa.array(grade_levels, pa.string()),
+        "school": pa.array(schools, pa.string()),
+    }
+    for opening, members in ((',"metadata":{', metadata), ('},"features":{', features)):
+        for n, (key, column) in enumerate(members.items()):
+            pieces += [opening if n == 0 else ",", f'"{key}":', column]
+    pieces.append("}}")
+    documents = pc.binary_join_element_wise(*_merged(pieces), "")
     return pd.DataFrame(
         {
             "student_id": ids,
             "attendance_rate": _json_values(out["attendance_rate_ytd"]),
             "gpa_current": _json_values(out["gpa_current"]),
             "discipline_incidents": _json_values(out["incidents_ytd"]),
-            "feature_vector": [template % values for values in zip(*columns, strict=True)],
+            "feature_vector": documents.to_pylist(),
         },
         dtype=object,  # object: None stays None
     )
@@ -669,12 +680,49 @@ def _json_values(values: pd.Series, digits: int = 4) -> list[float | None]:
     return [None if v != v else round(v, digits) for v in values.to_numpy(dtype=float).tolist()]
 
 
-def _json_texts(values: pd.Series, digits: int = 4) -> list[str]:
-    """The numbers as `json` writes them rounded (repr(round(v, digits))): null for missing,
-    else the shortest decimal, at least one digit after the point (digits >= 1). Fixed-point
-    formatting rounds exactly as round() does, then its padding zeros are cut: about twice as
-    fast."""
-    return [
-        "null" if v != v else (t if (t := f"{v:.{digits}f}".rstrip("0"))[-1] != "." else t + "0")
-        for v in values.to_numpy(dtype=float).tolist()
-    ]
+def _json_texts(values: pd.Series, digits: int = 4) -> pa.StringArray:
+    """The numbers as `json` writes them rounded (repr(round(v, digits))), all at once: null for
+    missing, else the shortest decimal with at least one digit after the point (digits >= 1).
+
+    Each number is the integer nearest v x 10^digits, written as whole and fraction digits with
+    the fraction's trailing zeros cut, by Arrow's string kernels. Where the product lies within a
+    hair of a half (its own rounding may have carried it across) or is too large for an exact
+    integer, the number is formatted alone, as json would."""
+    v = values.to_numpy(dtype=float)
+    scale = 10**digits
+    missing = np.isnan(v)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = v * scale
+        clear = (np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5) > 1e-6) & (
+            np.abs(scaled) < 2.0**52
+        )
+    doubtful = ~missing & ~clear
+    units = np.abs(np.rint(np.where(clear, scaled, 0.0))).astype(np.int64)
+    whole = pc.cast(pa.array(units // scale), pa.string())
+    fraction = pc.utf8_rtrim(
+        pc.utf8_lpad(pc.cast(pa.array(units % scale), pa.string()), digits, "0"), "0"
+    )
+    fraction = pc.if_else(pc.equal(fraction, ""), "0", fraction)
+    text = pc.binary_join_element_wise(whole, fraction, ".")
+    text = pc.if_else(pa.array(np.signbit(v)), pc.binary_join_element_wise("-", text, ""), text)
+    text = pc.if_else(pa.array(missing), "null", text)
+    if doubtful.any():
+        exact = [_fixed_text(x, digits) for x in v[doubtful].tolist()]
+        text = pc.replace_with_mask(text, pa.array(doubtful), pa.array(exact, pa.string()))
+    return text
+
+
+def _merged(pieces: list) -> list:
+    """Adjacent literal strings joined into one (fewer arguments for the row-wise join)."""
+    out: list = []
+    for piece in pieces:
+        if isinstance(piece, str) and out and isinstance(out[-1], str):
+            out[-1] += piece
+        else:
+            out.append(piece)
+    return out
+
+
+def _fixed_text(value: float, digits: int) -> str:
+    """json's text of one finite number, rounded."""
+    return repr(round(value, digits))

@@ -11,9 +11,11 @@ import json
 
 import pandas as pd
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from analytics import district_settings
-from analytics.features import FEATURE_NAMES, Windows, compute, school_year_start
+from analytics.features import FEATURE_NAMES, Windows, _json_texts, compute, school_year_start
 from analytics.models import DistrictSettings, StudentFeatures
 from analytics.selectors import chunk_records, cohort_ids, school_days
 from analytics.services import features_compute
@@ -371,3 +373,24 @@ def test_a_course_with_too_few_marks_gives_no_standing():
     (row,) = StudentFeatures.objects.all()
     assert row.feature_vector["features"]["course_standing_lowest"] is None
     assert row.feature_vector["features"]["lowest_course_average"] == 30.0
+
+
+@given(
+    values=st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=False, width=64),
+            st.fractions(max_denominator=64).map(float),  # rates of few days: halves abound
+            st.integers(-(10**6), 10**6).map(lambda n: n / 2**5),
+        ),
+        max_size=60,
+    ),
+    digits=st.sampled_from([1, 3, 4]),
+)
+@settings(max_examples=300, deadline=None)
+@example(values=[0.00005, -0.00001, -0.0, 0.0, 1e300, 0.28515, 2.5, 0.12345], digits=4)
+def test_numbers_in_the_documents_are_written_as_json_writes_them_rounded(values, digits):
+    """The documents' numbers are formatted all at once (analytics.features._json_texts); each
+    must read exactly as json.dumps(round(v, digits)), null for a missing one."""
+    texts = _json_texts(pd.Series(values, dtype=float), digits).to_pylist()
+    expected = ["null" if v != v else json.dumps(round(v, digits)) for v in values]
+    assert texts == expected
