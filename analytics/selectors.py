@@ -313,7 +313,7 @@ def query_frame(sql: str, params, text_columns=("student_id", "course_id")) -> p
 
 # --- a chunk's records day by day, for many as-of dates at once ---------------------------------
 # The same sums as above, but per student and day (per student, course and day for grades) over a
-# whole range: analytics.features.records_as_of then gives each as-of date's per-student sums
+# whole range: analytics.features.RunningTotals then gives each as-of date's per-student sums
 # from them, so a backfill of many weeks reads each record once. The grade units are rounded per
 # row exactly as in _GRADES_SQL, so the sums are the same integers.
 _DAILY_ATTENDANCE_SQL = _ATTENDANCE_DAYS  # from first_day (the earliest) to as_of (the latest)
@@ -386,6 +386,44 @@ def course_days(*, first: dt.date, last: dt.date) -> pd.DataFrame:
 def course_marks(windows: features.Windows) -> pd.DataFrame:
     """Each course's mean mark and spread this school year up to T (features.course_marks)."""
     return features.course_marks(course_days(first=windows.year_start, last=windows.as_of), windows)
+
+
+# The same for many as-of dates at once: each date's rows, led by the date (as text).
+_STUDENTS_RANGE_SQL = """
+WITH d(as_of) AS (VALUES {dates})
+SELECT CAST(d.as_of AS TEXT) AS as_of, s.id AS student_id, s.date_of_birth,
+       CASE WHEN e.id IS NULL THEN s.grade_level ELSE e.grade_level END AS grade_level,
+       CASE WHEN e.id IS NULL THEN s.school ELSE e.school END AS school,
+       CASE WHEN e.id IS NULL THEN s.enrollment_date ELSE e.entry_date END AS enrollment_date
+FROM d CROSS JOIN students s LEFT JOIN enrollments e
+  ON e.student_id = s.id AND e.entry_date <= d.as_of
+     AND (e.exit_date IS NULL OR e.exit_date > d.as_of)
+WHERE s.id IN ({ids})
+ORDER BY d.as_of, s.id, e.entry_date
+"""
+
+
+def chunk_students_range(
+    *, dates: list[dt.date], student_ids: list[str]
+) -> dict[dt.date, pd.DataFrame]:
+    """For each date, what `chunk_students` reads for it, in one statement for all dates."""
+    params: dict = {f"id{i}": student_id for i, student_id in enumerate(student_ids)}
+    ids = ", ".join(f"%({name})s" for name in params)
+    days = {f"d{i}": day for i, day in enumerate(dates)}
+    params |= days
+    values = ", ".join(f"(%({name})s)" for name in days)
+    frame = query_frame(
+        _STUDENTS_RANGE_SQL.format(dates=values, ids=ids), params, ("as_of", "student_id", "school")
+    )
+    by_date = {day: group for day, group in frame.groupby("as_of", sort=False)}
+    empty = frame.iloc[:0]
+    return {
+        day: by_date.get(day.isoformat(), empty)
+        .drop(columns="as_of")
+        .drop_duplicates("student_id", keep="last")
+        .reset_index(drop=True)
+        for day in dates
+    }
 
 
 def chunk_students(*, as_of: dt.date, student_ids: list[str]) -> pd.DataFrame:

@@ -396,16 +396,18 @@ def _range_rows(
     chunk: list[str], dates: list[dt.date], cohorts: dict, school_days: dict, courses: dict
 ) -> Iterator[tuple[dt.date, pd.DataFrame]]:
     """Each date's rows of the chunk's students in its cohort, from one read of their records
-    over the range (`selectors.chunk_daily`) turned into running totals."""
+    over the range (`selectors.chunk_daily`) turned into running totals, and one of who they
+    were on each date (`selectors.chunk_students_range`)."""
     totals = features.RunningTotals(
         selectors.chunk_daily(student_ids=chunk, dates=dates), school_days
     )
+    chunk_students = selectors.chunk_students_range(dates=dates, student_ids=chunk)
     for day in dates:
-        members = [i for i in chunk if i in cohorts[day]]
-        if not members:
+        students = chunk_students[day]
+        students = students[students["student_id"].isin(cohorts[day])].reset_index(drop=True)
+        if students.empty:
             continue
         windows = features.Windows(day)
-        students = selectors.chunk_students(as_of=day, student_ids=members)
         records = totals.records(windows, students, school_days[day], courses[day])
         yield day, features.compute(windows, records)
 
