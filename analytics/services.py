@@ -404,7 +404,8 @@ def _range_rows(
     chunk_students = selectors.chunk_students_range(dates=dates, student_ids=chunk)
     for day in dates:
         students = chunk_students[day]
-        students = students[students["student_id"].isin(cohorts[day])].reset_index(drop=True)
+        cohort = cohorts[day]  # a set: a lookup per student (Series.isin converts it each time)
+        students = students[[i in cohort for i in students["student_id"]]].reset_index(drop=True)
         if students.empty:
             continue
         windows = features.Windows(day)
