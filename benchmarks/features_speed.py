@@ -12,6 +12,7 @@ not hold it yet):
   4. the --weeks weekly as-of dates ending on that date (36 by default: a school year) in one
      pass (`features_compute_range`, as compute_features --from/--to and the backfills run);
   5. the same weeks through Celery (`compute_features_range`) with 1, then 2 worker processes.
+(`--celery-workers` names other Celery runs; with no number, steps 3 and 5 are left out.)
 Prints the seconds of each, the ratio to the floor, the range's ratio to one date (target: at
 most 5), and the peak memory.
 """
@@ -43,6 +44,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=100_000)
     parser.add_argument("--weeks", type=int, default=36)
+    parser.add_argument(
+        "--celery-workers",
+        type=int,
+        nargs="*",
+        default=[1, 2],
+        help="the Celery runs to time (worker processes each; none: in-process only)",
+    )
     args = parser.parse_args()
     ensure_district(args.students)
     with connection.cursor() as cursor:
@@ -59,7 +67,7 @@ def main() -> None:
     memory = peak_rss_mb()
     print(f"in-process: {written:,} rows, peak memory {memory:,.0f} MB", flush=True)
 
-    for workers in (1, 2):
+    for workers in args.celery_workers:
         StudentFeatures.objects.filter(feature_date=AS_OF).delete()
         with celery(workers), timed(seconds, f"Celery, {_workers(workers)}"):
             count = compute_weekly_features.delay(AS_OF.isoformat()).get(timeout=3600)
@@ -72,7 +80,7 @@ def main() -> None:
     range_memory = peak_rss_mb()
     print(f"{args.weeks} weeks: {sum(published.values()):,} rows", flush=True)
 
-    for workers in (1, 2):
+    for workers in args.celery_workers:
         StudentFeatures.objects.filter(feature_date__in=weeks).delete()
         with celery(workers), timed(seconds, f"{args.weeks} weeks, Celery, {_workers(workers)}"):
             task = compute_features_range.delay(weeks[0].isoformat(), weeks[-1].isoformat())
