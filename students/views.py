@@ -60,8 +60,8 @@ def profile_context(request, student, form=None, note_form=None) -> dict:
     model = active_model()
     active_version = model.model_version if model else None
     # risk_factors is decoded for the current prediction only (the active model's newest, found
-    # by a subquery the database runs once), not for a year of history.
-    # (student, as_of, model_version) is unique: one row per as-of date of the active model.
+    # by a subquery the database runs once: (student, as_of, model_version) is unique), not for
+    # a year of history.
     current_of_active = Subquery(
         Prediction.objects.filter(
             student=student, model_version_id=active_version, as_of__isnull=False
