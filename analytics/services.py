@@ -11,7 +11,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -97,32 +100,35 @@ def _insert_rows(model, as_of: dt.date, rows: pd.DataFrame, **extra) -> None:
 
 def _copy_lines(as_of: dt.date, rows: pd.DataFrame, prefix: str = "") -> str:
     """The rows in COPY's text format (tab-separated, \\N for NULL; the JSON text needs only its
-    backslashes doubled), in the order of _COLUMNS, each line after `prefix`."""
-    day = as_of.isoformat()
-    lines = [
-        prefix
-        + "\t".join(
-            (
-                row.student_id,
-                day,
-                _copy_text(row.attendance_rate),
-                _copy_text(row.gpa_current),
-                str(int(row.discipline_incidents)),
-                row.feature_vector.replace("\\", "\\\\"),
-            )
-        )
-        for row in rows.itertuples(index=False)
+    backslashes doubled), in the order of _COLUMNS, each line after `prefix`: put together by
+    Arrow's string kernels, column by column, not line by line."""
+    ids = pa.array(rows["student_id"], pa.string())
+    incidents = np.asarray(rows["discipline_incidents"], dtype=float).astype(np.int64)
+    columns = [
+        pc.binary_join_element_wise(prefix, ids, "") if prefix else ids,
+        as_of.isoformat(),
+        *(_copy_numbers(rows[name]) for name in ("attendance_rate", "gpa_current")),
+        pc.cast(pa.array(incidents), pa.string()),
+        pc.replace_substring(pa.array(rows["feature_vector"], pa.string()), "\\", "\\\\"),
     ]
-    return "\n".join(lines) + "\n"
+    lines = pc.binary_join_element_wise(*columns, "\t")
+    # Every line joined into one text by Arrow too: one list holding them all.
+    every = pa.ListArray.from_arrays(pa.array([0, len(lines)], pa.int32()), lines)
+    return pc.binary_join(every, "\n")[0].as_py() + "\n"
+
+
+def _copy_numbers(values: pd.Series) -> pa.StringArray:
+    """The (already rounded) numbers as COPY text: as json writes them, \\N for None."""
+    texts = features.json_texts(np.asarray(values, dtype=float))
+    return pc.if_else(pc.equal(texts, "null"), "\\N", texts)
 
 
 def _copy_in(table: str, columns: str, text: str) -> None:
     with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(text))
-
-
-def _copy_text(value: float | None) -> str:
-    return "\\N" if value is None else repr(value)
+        # In 1 MB reads (psycopg2 reads 8 kB at a time by default).
+        cursor.cursor.copy_expert(
+            f"COPY {table} ({columns}) FROM STDIN", io.StringIO(text), size=1 << 20
+        )
 
 
 _COLUMNS = ", ".join(

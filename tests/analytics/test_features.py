@@ -15,7 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from analytics import district_settings
-from analytics.features import FEATURE_NAMES, Windows, _json_texts, compute, school_year_start
+from analytics.features import FEATURE_NAMES, Windows, compute, json_texts, school_year_start
 from analytics.models import DistrictSettings, StudentFeatures
 from analytics.selectors import chunk_records, cohort_ids, school_days
 from analytics.services import features_compute
@@ -389,8 +389,8 @@ def test_a_course_with_too_few_marks_gives_no_standing():
 @settings(max_examples=300, deadline=None)
 @example(values=[0.00005, -0.00001, -0.0, 0.0, 1e300, 0.28515, 2.5, 0.12345], digits=4)
 def test_numbers_in_the_documents_are_written_as_json_writes_them_rounded(values, digits):
-    """The documents' numbers are formatted all at once (analytics.features._json_texts); each
+    """The documents' numbers are formatted all at once (analytics.features.json_texts); each
     must read exactly as json.dumps(round(v, digits)), null for a missing one."""
-    texts = _json_texts(pd.Series(values, dtype=float), digits).to_pylist()
+    texts = json_texts(pd.Series(values, dtype=float), digits).to_pylist()
     expected = ["null" if v != v else json.dumps(round(v, digits)) for v in values]
     assert texts == expected
