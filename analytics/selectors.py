@@ -215,20 +215,6 @@ _INCIDENTS_WEEK = """
        SUM(CASE WHEN incident_date BETWEEN %(w{k}_first)s AND %(w{k}_last)s THEN 1 ELSE 0 END)
            AS incidents_w{k}"""
 
-# Each student's grade, school and entry date on T: from the enrollment that covers T
-# (idx_enrollments_student_entry), else the current values (a student without history).
-_STUDENTS_SQL = """
-SELECT s.id AS student_id, s.date_of_birth,
-       CASE WHEN e.id IS NULL THEN s.grade_level ELSE e.grade_level END AS grade_level,
-       CASE WHEN e.id IS NULL THEN s.school ELSE e.school END AS school,
-       CASE WHEN e.id IS NULL THEN s.enrollment_date ELSE e.entry_date END AS enrollment_date
-FROM students s LEFT JOIN enrollments e
-  ON e.student_id = s.id AND e.entry_date <= %(as_of)s
-     AND (e.exit_date IS NULL OR e.exit_date > %(as_of)s)
-WHERE s.id IN ({ids})
-ORDER BY s.id, e.entry_date
-"""
-
 
 def chunk_records(
     *,
@@ -388,7 +374,9 @@ def course_marks(windows: features.Windows) -> pd.DataFrame:
     return features.course_marks(course_days(first=windows.year_start, last=windows.as_of), windows)
 
 
-# The same for many as-of dates at once: each date's rows, led by the date (as text).
+# These students' date of birth, and grade, school and entry date on each as-of date: from the
+# enrollment covering the date (idx_enrollments_student_entry), else the student's own columns
+# (a student without history); each date's rows led by the date.
 _STUDENTS_RANGE_SQL = """
 WITH d(as_of) AS (VALUES {dates})
 SELECT CAST(d.as_of AS TEXT) AS as_of, s.id AS student_id, s.date_of_birth,
@@ -406,7 +394,9 @@ ORDER BY d.as_of, s.id, e.entry_date
 def chunk_students_range(
     *, dates: list[dt.date], student_ids: list[str]
 ) -> dict[dt.date, pd.DataFrame]:
-    """For each date, what `chunk_students` reads for it, in one statement for all dates."""
+    """For each date, these students' date of birth, and grade, school and entry date on it
+    (`features.Records.students`), in one statement for all dates. Two enrollments covering a
+    date (a move between schools on that day): the later entry."""
     params: dict = {f"id{i}": student_id for i, student_id in enumerate(student_ids)}
     ids = ", ".join(f"%({name})s" for name in params)
     days = {f"d{i}": day for i, day in enumerate(dates)}
@@ -428,9 +418,4 @@ def chunk_students_range(
 
 def chunk_students(*, as_of: dt.date, student_ids: list[str]) -> pd.DataFrame:
     """These students' date of birth, and grade, school and entry date on T (as chunk_records)."""
-    params: dict = {f"id{i}": student_id for i, student_id in enumerate(student_ids)}
-    ids = ", ".join(f"%({name})s" for name in params)
-    params["as_of"] = as_of
-    students = query_frame(_STUDENTS_SQL.format(ids=ids), params, ("student_id", "school"))
-    # Two enrollments covering T (a move between schools on the same day): the later entry.
-    return students.drop_duplicates("student_id", keep="last").reset_index(drop=True)
+    return chunk_students_range(dates=[as_of], student_ids=student_ids)[as_of]
