@@ -1,10 +1,12 @@
 """Reads of a student's records."""
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Cast
 
 from records.models import (
     AttendanceRecord,
@@ -18,31 +20,76 @@ from students.models import Student
 
 @dataclass(frozen=True)
 class RecentRecords:
-    attendance: QuerySet[AttendanceRecord]
-    grades: QuerySet[Grade]
-    incidents: QuerySet[DisciplineIncident]
-    outcomes: QuerySet[StudentOutcome]
+    attendance: list[AttendanceRecord]
+    grades: list[Grade]
+    incidents: list[DisciplineIncident]
+    outcomes: list[StudentOutcome]
 
 
-def recent_records(*, student_id, limit: int = 10) -> RecentRecords:
-    """The newest `limit` rows of each kind of record of one student.
+# What the newest records show, one column list for the four kinds: each kind fills its own
+# fields and leaves the others NULL, so the four LIMITed reads go as one UNION ALL.
+_RECENT_FIELDS = {
+    AttendanceRecord: ("date", "status", "period"),
+    Grade: (
+        "submission_date",
+        "course_id",
+        "course_name",
+        "assignment_type",
+        "grade_value",
+        "grade_letter",
+    ),
+    DisciplineIncident: ("incident_date", "severity_level", "incident_type", "resolution"),
+    StudentOutcome: ("outcome_date", "outcome_type", "notes"),
+}
+_RECENT_ORDER = {
+    AttendanceRecord: ("-date", "period"),
+    Grade: ("-submission_date",),
+    DisciplineIncident: ("-incident_date",),
+    StudentOutcome: ("-outcome_date",),
+}
 
-    Each is one LIMITed query on the (student_id, date) index of its table
-    (idx_attendance_student_date, idx_discipline_student_date, idx_outcomes_student_date), so a
-    student with years of per-period attendance costs the same as a new one.
+
+def recent_records(*, student_id, limit: int = 10, outcomes: bool = True) -> RecentRecords:
+    """The newest `limit` rows of each kind of record of one student, in one statement on
+    PostgreSQL.
+
+    Each kind is a LIMITed read on the (student_id, date) index of its table
+    (idx_attendance_student_date, idx_discipline_student_date, idx_outcomes_student_date;
+    idx_grades_student_course narrows grades to the student, who has hundreds at most), so a
+    student with years of per-period attendance costs the same as a new one. The rows come back
+    as unsaved model instances holding the shown fields (for their labels, e.g.
+    get_status_display). `outcomes=False`: without the outcomes (an empty list).
     """
+    kinds = [m for m in _RECENT_FIELDS if outcomes or m is not StudentOutcome]
+    columns = [(model, name) for model, names in _RECENT_FIELDS.items() for name in names]
+    reads = []
+    for kind, model in enumerate(kinds):
+        # Typed NULLs: PostgreSQL matches a UNION's column types branch by branch.
+        cells = [
+            F(name) if owner is model else Cast(Value(None), owner._meta.get_field(name))
+            for owner, name in columns
+        ]
+        reads.append(
+            model.objects.filter(student_id=student_id)
+            .order_by(*_RECENT_ORDER[model])
+            .values_list(Value(kind), *cells)[:limit]
+        )
+    rows: dict = {model: [] for model in _RECENT_FIELDS}
+    if connection.features.supports_slicing_ordering_in_compound:
+        found = reads[0].union(*reads[1:], all=True)
+    else:  # SQLite allows no LIMIT inside a UNION: one read each (in-process, no round trip)
+        found = itertools.chain.from_iterable(reads)
+    for kind, *cells in found:
+        model = kinds[kind]
+        fields = {
+            name: cell for (owner, name), cell in zip(columns, cells, strict=True) if owner is model
+        }
+        rows[model].append(model(student_id=student_id, **fields))
     return RecentRecords(
-        attendance=AttendanceRecord.objects.filter(student_id=student_id).order_by(
-            "-date", "period"
-        )[:limit],
-        # idx_grades_student_course narrows to the student, who has hundreds of grades at most.
-        grades=Grade.objects.filter(student_id=student_id).order_by("-submission_date")[:limit],
-        incidents=DisciplineIncident.objects.filter(student_id=student_id).order_by(
-            "-incident_date"
-        )[:limit],
-        outcomes=StudentOutcome.objects.filter(student_id=student_id).order_by("-outcome_date")[
-            :limit
-        ],
+        attendance=rows[AttendanceRecord],
+        grades=rows[Grade],
+        incidents=rows[DisciplineIncident],
+        outcomes=rows[StudentOutcome],
     )
 
 

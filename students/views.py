@@ -184,7 +184,7 @@ def profile_context(request, student, form=None, note_form=None) -> dict:
         "cards": student_page.domain_cards(
             vector[1] if vector else None, weeks.attendance_recorded_at_school
         ),
-        "recent": recent_records(student_id=student.pk),
+        "recent": recent_records(student_id=student.pk, outcomes=False),
         "feedback": feedback,
         "form": form if can_give_feedback else None,
         "form_fields": fields_html(form) if can_give_feedback else "",

@@ -28,7 +28,8 @@ BOUNDS = {
     # The student page reads the model it shows (the active one, or on day one the ABC rules),
     # the interventions and the case notes (one query each), the school year's attendance and
     # incidents by day (one statement; the current factors and the domain cards' feature vector
-    # come with the predictions and feature rows), and writes the record of access (3). Its feedback form states the model's High cut-off: the
+    # come with the predictions and feature rows), the newest records (one read per kind on
+    # SQLite, one statement on PostgreSQL) and writes the record of access (3). Its feedback form states the model's High cut-off: the
     # active model once more, which only the dummy cache of the tests reads again
     # (analytics.dashboards.active_model).
     "profile": 17 + 3,
