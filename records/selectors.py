@@ -1,12 +1,11 @@
 """Reads of a student's records."""
 
 import datetime as dt
-import itertools
+import functools
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, Value
-from django.db.models.functions import Cast
+from django.db.models import Count, Exists, Field, OuterRef, Q, Value
 
 from records.models import (
     AttendanceRecord,
@@ -50,47 +49,79 @@ _RECENT_ORDER = {
 
 
 def recent_records(*, student_id, limit: int = 10, outcomes: bool = True) -> RecentRecords:
-    """The newest `limit` rows of each kind of record of one student, in one statement on
-    PostgreSQL.
+    """The newest `limit` rows of each kind of record of one student (`outcomes=False`: without
+    the outcomes, an empty list).
 
     Each kind is a LIMITed read on the (student_id, date) index of its table
     (idx_attendance_student_date, idx_discipline_student_date, idx_outcomes_student_date;
     idx_grades_student_course narrows grades to the student, who has hundreds at most), so a
-    student with years of per-period attendance costs the same as a new one. The rows come back
-    as unsaved model instances holding the shown fields (for their labels, e.g.
-    get_status_display). `outcomes=False`: without the outcomes (an empty list).
+    student with years of per-period attendance costs the same as a new one. On PostgreSQL
+    the reads go as one UNION ALL statement (`_recent_sql`) and come back as unsaved model
+    instances holding the shown fields (for their labels, e.g. get_status_display); SQLite,
+    in-process and without a LIMIT inside a UNION, reads each kind through the ORM.
     """
-    kinds = [m for m in _RECENT_FIELDS if outcomes or m is not StudentOutcome]
-    columns = [(model, name) for model, names in _RECENT_FIELDS.items() for name in names]
-    reads = []
-    for kind, model in enumerate(kinds):
-        # Typed NULLs: PostgreSQL matches a UNION's column types branch by branch.
-        cells = [
-            F(name) if owner is model else Cast(Value(None), owner._meta.get_field(name))
-            for owner, name in columns
-        ]
-        reads.append(
-            model.objects.filter(student_id=student_id)
-            .order_by(*_RECENT_ORDER[model])
-            .values_list(Value(kind), *cells)[:limit]
-        )
+    kinds = tuple(m for m in _RECENT_FIELDS if outcomes or m is not StudentOutcome)
     rows: dict = {model: [] for model in _RECENT_FIELDS}
-    if connection.features.supports_slicing_ordering_in_compound:
-        found = reads[0].union(*reads[1:], all=True)
-    else:  # SQLite allows no LIMIT inside a UNION: one read each (in-process, no round trip)
-        found = itertools.chain.from_iterable(reads)
-    for kind, *cells in found:
-        model = kinds[kind]
-        fields = {
-            name: cell for (owner, name), cell in zip(columns, cells, strict=True) if owner is model
-        }
-        rows[model].append(model(student_id=student_id, **fields))
+    if connection.vendor != "postgresql":
+        for model in kinds:
+            rows[model] = list(
+                model.objects.filter(student_id=student_id).order_by(*_RECENT_ORDER[model])[:limit]
+            )
+    else:
+        columns = _recent_columns()
+        with connection.cursor() as cursor:
+            cursor.execute(_recent_sql(kinds), {"student": student_id, "limit": limit})
+            found = cursor.fetchall()
+        for kind, *cells in found:
+            model = kinds[kind]
+            fields = {
+                field.name: cell
+                for (owner, field), cell in zip(columns, cells, strict=True)
+                if owner is model
+            }
+            rows[model].append(model(student_id=student_id, **fields))
     return RecentRecords(
         attendance=rows[AttendanceRecord],
         grades=rows[Grade],
         incidents=rows[DisciplineIncident],
         outcomes=rows[StudentOutcome],
     )
+
+
+@functools.cache
+def _recent_columns() -> list[tuple[type, Field]]:
+    return [
+        (model, model._meta.get_field(name))
+        for model, names in _RECENT_FIELDS.items()
+        for name in names
+    ]
+
+
+@functools.cache
+def _recent_sql(kinds: tuple[type, ...]) -> str:
+    """One LIMITed SELECT per kind, joined by UNION ALL: the kind's position, then every kind's
+    columns, its own filled and the others typed NULLs (PostgreSQL matches a UNION's column
+    types branch by branch)."""
+    branches = []
+    for kind, model in enumerate(kinds):
+        table = model._meta.db_table
+        cells = [
+            f"{table}.{field.column}"
+            if owner is model
+            else f"CAST(NULL AS {field.db_type(connection)})"
+            for owner, field in _recent_columns()
+        ]
+        order = ", ".join(
+            f"{table}.{model._meta.get_field(name.lstrip('-')).column}"
+            f"{' DESC' if name.startswith('-') else ''}"
+            for name in _RECENT_ORDER[model]
+        )
+        branches.append(
+            f"(SELECT {kind}, {', '.join(f'{cell} AS c{i}' for i, cell in enumerate(cells))} "
+            f"FROM {table} "
+            f"WHERE student_id = %(student)s ORDER BY {order} LIMIT %(limit)s)"
+        )
+    return " UNION ALL ".join(branches)
 
 
 def records_by_day(*, student_id, first: dt.date, last: dt.date) -> tuple[list, list]:

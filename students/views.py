@@ -47,6 +47,37 @@ HISTORY_LIMIT = 104
 FEATURE_WEEKS = 52
 
 
+PREDICTION_COLUMNS = (
+    "id",
+    "as_of",
+    "prediction_date",
+    "risk_score",
+    "risk_category",
+    "confidence",
+    "model_version_id",
+)
+RISK_LABELS = dict(Prediction._meta.get_field("risk_category").flatchoices)
+
+
+def _leading_prediction(student, of_active: list, history: list) -> Prediction | None:
+    """The risk the page leads with, as a model instance (the feedback form refers to it): the
+    active model's newest, whose factors came with the history's rows; else (no run of the
+    active model) the newest of any model, whose factors are read now."""
+    row = (of_active or history or [None])[0]
+    if row is None:
+        return None
+    factors = (
+        row.current_factors
+        if of_active
+        else Prediction.objects.values_list("risk_factors", flat=True).get(pk=row.id)
+    )
+    fields = {name: getattr(row, name) for name in PREDICTION_COLUMNS}
+    prediction = Prediction(student=student, risk_factors=factors, **fields)
+    prediction._state.adding = False  # a stored row, as the ORM would have built it
+    prediction._state.db = Prediction.objects.db
+    return prediction
+
+
 def profile_context(request, student, form=None, note_form=None) -> dict:
     """The student page's context (also used to re-show the page with a rejected feedback form).
 
@@ -69,33 +100,32 @@ def profile_context(request, student, form=None, note_form=None) -> dict:
         .order_by("-as_of")
         .values("pk")[:1]
     )
+    # The history as plain rows (no model instance for each of a year of weeks).
     predictions = list(
         Prediction.objects.filter(student=student)
-        .defer("risk_factors")
         .annotate(
             current_factors=Case(
                 When(pk=current_of_active, then=F("risk_factors")), output_field=JSONField()
             )
         )
-        .order_by("-as_of", "-prediction_date")[:HISTORY_LIMIT]
+        .order_by("-as_of", "-prediction_date")
+        .values_list(*PREDICTION_COLUMNS, "current_factors", named=True)[:HISTORY_LIMIT]
     )
     of_active = [p for p in predictions if p.model_version_id == active_version and p.as_of]
-    current = of_active[0] if of_active else (predictions[0] if predictions else None)
-    if of_active:
-        current.risk_factors = current.current_factors
+    current = _leading_prediction(student, of_active, predictions)
     # The feature vector behind the current risk (the domain cards state its numbers), read
     # with the rows of the charts when the risk has one; else by a query of its own below.
     vector_date = current.as_of if current else None
     features = list(
         StudentFeatures.objects.filter(student=student)
         .order_by("-feature_date")
-        .only("feature_date", "attendance_rate", "gpa_current", "discipline_incidents")
         .annotate(
             vector=Case(
                 When(feature_date=vector_date, then=F("feature_vector")),
                 output_field=JSONField(),
             )
-        )[:FEATURE_WEEKS]
+        )
+        .values_list("feature_date", "gpa_current", "vector", named=True)[:FEATURE_WEEKS]
     )[::-1]
     feedback = list(
         TrainingFeedback.objects.filter(prediction__student=student)
@@ -165,7 +195,7 @@ def profile_context(request, student, form=None, note_form=None) -> dict:
                 _date(p.as_of),
                 p.model_version_id or "",
                 p.risk_category or "",
-                p.get_risk_category_display() or "",
+                RISK_LABELS.get(p.risk_category, p.risk_category or ""),
                 _num(p.risk_score, 2),
                 _num(p.confidence, 2),
                 f"{p.prediction_date:%Y-%m-%d %H:%M}" if p.prediction_date else "",
