@@ -5,7 +5,7 @@ SHELL := /bin/bash
 unexport PYTHONDONTWRITEBYTECODE
 PY := .venv/bin/python
 
-.PHONY: install demo test lint format backup restore bench-access-log bench-import bench-generate bench-features bench-model bench-messy bench-pages bench-attendance
+.PHONY: install demo test lint format backup restore bench-access-log bench-import bench-generate bench-features bench-feature-writes bench-model bench-messy bench-pages bench-attendance
 
 install:  ## uv and the locked Python packages (only what is missing)
 	@bash scripts/bootstrap.sh
@@ -45,6 +45,9 @@ bench-generate: install  ## generate and load a 100,000-student, 3-year district
 bench-features: install  ## weekly features for a 100,000-student district against PostgreSQL's floor
 	@apt-get install -y -qq redis-server >/dev/null 2>&1 || true
 	@bash scripts/bench.sh benchmarks/features_speed.py $(if $(STUDENTS),--students $(STUDENTS))
+
+bench-feature-writes: install  ## what PostgreSQL spends per feature row written, with and without keys, indexes and jsonb
+	@bash scripts/bench.sh benchmarks/feature_writes.py $(if $(STUDENTS),--students $(STUDENTS))
 
 bench-model: install  ## risk model quality against the ABC rules and the truth, training and scoring speed
 	@bash scripts/bench.sh benchmarks/model_quality.py $(if $(STUDENTS),--students $(STUDENTS))
