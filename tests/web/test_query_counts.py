@@ -29,9 +29,9 @@ BOUNDS = {
     # the interventions and the case notes (one query each), the school year's attendance and
     # incidents by day (one statement; the current factors and the domain cards' feature vector
     # come with the predictions and feature rows), the newest records (one read per kind on
-    # SQLite, one statement on PostgreSQL) and writes the record of access (3). Its feedback form states the model's High cut-off: the
-    # active model once more, which only the dummy cache of the tests reads again
-    # (analytics.dashboards.active_model).
+    # SQLite, one statement on PostgreSQL) and writes the record of access (3). Its feedback
+    # form states the model's High cut-off: the active model once more, which only the dummy
+    # cache of the tests reads again (analytics.dashboards.active_model).
     "profile": 17 + 3,
     "attendance": 8,
     # The data coverage: how far each of 3 kinds of record reaches, the schools without attendance.
