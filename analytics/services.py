@@ -23,10 +23,9 @@ from analytics.models import StudentFeatures, StudentFeaturesStage
 from analytics.selectors import cohort_ids
 
 CHUNK_SIZE = 5000
-WORKERS = 2  # chunks computed at once by features_compute (PostgreSQL)
+WORKERS = 2  # chunks computed at once by features_compute and the range (PostgreSQL)
 # A Celery run's stage older than this belongs to a run that died (its chunks run on workers,
-# so no one process holds it). An in-process run's stage is swept as soon as its process is
-# gone: that process holds the run's advisory lock for as long as it lives (PostgreSQL).
+# so no one process holds it). In-process runs stage nothing.
 ABANDONED = dt.timedelta(days=1)
 
 
@@ -143,58 +142,15 @@ def _lock_key(*parts: object) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _in_process_run() -> uuid.UUID:
-    """A new in-process run's id: a version-8 UUID (RFC 9562), so a sweep can tell the runs
-    whose process holds their lock (these) from Celery runs (version 4), which none does."""
-    value = uuid.uuid4().int & ~(0xF << 76) | (8 << 76)  # the version nibble set to 8
-    return uuid.UUID(int=value)
-
-
-@contextlib.contextmanager
-def _holding_run(run: uuid.UUID):
-    """Hold the run's advisory lock on this connection while the run lives (PostgreSQL).
-
-    A session lock outlives transactions and dies with the connection: if the process is
-    killed, the lock is free at once, and the next run's sweep removes the run's stage.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    key = _lock_key("features-run", str(run))
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
-    try:
-        yield
-    finally:
-        with contextlib.suppress(Exception), connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
-
-
 def features_sweep() -> int:
-    """Empty the stage of runs that died; return how many runs were swept.
-
-    An in-process run (version-8 id) is dead when no connection holds its advisory lock: taking
-    the lock for a moment proves it. A Celery run is dead when its stage is older than
-    ABANDONED. On SQLite, which has no advisory locks, only the age counts.
-    """
-    features_discard(older_than=ABANDONED)
-    if connection.vendor != "postgresql":
-        return 0
-    swept = 0
-    runs = StudentFeaturesStage.objects.values_list("run", flat=True).distinct()
-    for run in runs:
-        if run.version != 8:
-            continue
-        key = _lock_key("features-run", str(run))
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-            if not cursor.fetchone()[0]:
-                continue  # its process is alive and working
-            try:
-                features_discard(run=run)
-                swept += 1
-            finally:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    """Empty the stage of Celery runs that died (started more than ABANDONED ago: their chunks
+    run on workers, so no one process holds them); return how many runs were swept. In-process
+    runs stage nothing: they write inside their own transaction."""
+    cutoff = timezone.now() - ABANDONED
+    dead = StudentFeaturesStage.objects.filter(created_at__lt=cutoff)
+    swept = dead.values("run").distinct().count()
+    if swept:
+        dead.delete()
     return swept
 
 
@@ -206,9 +162,9 @@ def features_publish(*, as_of: dt.date, run: uuid.UUID) -> int:
     is passed over), and the run's stage is emptied. Before it commits, readers see T's old
     rows; after, the new ones; never a mixture.
     Publishing is serialised per date: on PostgreSQL the transaction first takes T's advisory
-    lock, so a second run publishing T waits for the first to commit, then replaces its rows
-    (without the lock it would insert next to them and fail on the primary key). If publishing
-    fails, the run's stage is emptied all the same.
+    lock (as in-process runs do), so a second run publishing T waits for the first to commit,
+    then replaces its rows (without the lock it would insert next to them and fail on the
+    primary key). If publishing fails, the run's stage is emptied all the same.
     """
     try:
         return _publish(as_of, run)
@@ -237,14 +193,9 @@ def _publish(as_of: dt.date, run: uuid.UUID) -> int:
     return published
 
 
-def features_discard(*, run: uuid.UUID | None = None, older_than: dt.timedelta | None = None):
-    """Empty one run's stage, or the stage of runs started more than `older_than` ago (runs that
-    died with their process)."""
-    if run is not None:
-        StudentFeaturesStage.objects.filter(run=run).delete()
-    if older_than is not None:
-        cutoff = timezone.now() - older_than
-        StudentFeaturesStage.objects.filter(created_at__lt=cutoff).delete()
+def features_discard(*, run: uuid.UUID) -> None:
+    """Empty one run's stage."""
+    StudentFeaturesStage.objects.filter(run=run).delete()
 
 
 def chunks(ids: list[str], size: int = CHUNK_SIZE) -> list[list[str]]:
@@ -260,46 +211,36 @@ def features_compute(
 ) -> int:
     """Compute and store the feature rows of T's whole cohort, in-process, chunk by chunk.
 
-    Steps: find the cohort (one query) and the year's school days (one query); for each chunk of
-    students, sum their records per student with one query per kind, compute (pandas), stage
-    the rows under this run's id; finally publish the run: T's rows replaced in one transaction
-    (`features_publish`), so a run that fails leaves T's rows as they were. On PostgreSQL
-    `workers` chunks run at once, each in its own thread and connection: while the database sums
-    one chunk, Python computes and writes another. On SQLite, or inside the caller's transaction
-    (whose rows other connections cannot see), chunks run one at a time in this thread. The
-    Celery task analytics.tasks.compute_weekly_features runs the same chunks on workers.
-    Idempotent; a failure leaves every date's rows untouched and can simply be rerun. Two runs
-    of one date at once are safe: the second to publish waits for the first, then replaces its
-    rows. The run's stage is emptied whether it succeeds or fails; if the process is killed,
-    the next run sweeps it at once (`features_sweep`).
+    Steps: find the cohort (one query), the year's school days and the courses' marks; for
+    each chunk of students, sum their records per student with one query per kind and compute
+    the rows (pandas); one transaction replaces T's rows with them (`_replace_and_write`): it
+    takes T's publishing lock, deletes T's rows and writes each chunk's rows straight into
+    student_features as the chunk hands them over. Readers see T's old rows until it commits,
+    so a run that fails, or whose process is killed, leaves them as they were; nothing is
+    staged, so nothing is left behind. On PostgreSQL `workers` chunks are computed at once, each
+    in its own thread and connection (reads only), while this thread writes. Idempotent. Two
+    runs of one date at once are safe: the second waits for the first to commit, then replaces
+    its rows. The Celery task analytics.tasks.compute_weekly_features runs the same chunks on
+    workers, staging them (`features_compute_chunk`) and publishing at the end.
     """
-    run = _in_process_run()
-    with _holding_run(run):
-        features_sweep()
-        return _compute_run(as_of, run, chunk_size, workers, progress)
-
-
-def _compute_run(as_of, run, chunk_size, workers, progress) -> int:
+    workers = _usable_workers(workers)  # before this function's own transaction begins
+    features_sweep()  # a Celery run's stage left by a run that died
     ids = cohort_ids(as_of=as_of)
-    days = selectors.school_days(first=features.school_year_start(as_of), last=as_of)
-    courses = selectors.course_marks(features.Windows(as_of))
+    windows = features.Windows(as_of)
+    days = selectors.school_days(first=windows.year_start, last=as_of)
+    courses = selectors.course_marks(windows)
+    postgres = connection.vendor == "postgresql"
 
-    def compute_chunk(chunk: list[str]) -> Iterator[int]:
-        yield features_compute_chunk(
-            as_of=as_of, student_ids=chunk, run=run, school_days=days, courses=courses
+    def compute_chunk(chunk: list[str]) -> Iterator[tuple[dt.date | None, object, int]]:
+        records = selectors.chunk_records(
+            windows=windows, student_ids=chunk, school_days=days, courses=courses
         )
+        rows = features.compute(windows, records)
+        yield as_of, (_copy_lines(as_of, rows) if postgres and len(rows) else rows), len(rows)
+        yield None, None, len(chunk)  # the chunk is done
 
-    written = 0
-    try:
-        for count in _stream(compute_chunk, chunks(ids, chunk_size), _usable_workers(workers)):
-            written += count
-            if progress:
-                progress(written, len(ids))
-    except BaseException:
-        with contextlib.suppress(Exception):  # else the next run sweeps it (features_sweep)
-            features_discard(run=run)
-        raise
-    return features_publish(as_of=as_of, run=run)
+    written = _replace_and_write([as_of], compute_chunk, ids, chunk_size, workers, progress)
+    return written[as_of]
 
 
 def features_compute_range(
@@ -318,20 +259,19 @@ def features_compute_range(
     `selectors.chunk_daily`) turned into running totals (`features.RunningTotals`): each date's
     window sums are then differences of two totals, the same integers as `features_compute`
     reads per date, and the chunk's students in the date's cohort are computed from them.
-    One transaction for the whole range: it takes every date's publishing lock (as
-    `features_publish`), deletes the dates' rows and writes the new ones straight into
-    student_features as the chunks hand them over, so each row is written once (no stage).
-    Readers see the old rows until it commits; a failure leaves every date's rows as they
-    were. The rows are identical to computing each date alone
-    (tests/analytics/test_features_range.py). Idempotent. On PostgreSQL `workers` chunks are
-    computed at once, each in its own thread and connection (reads only), while this thread
-    writes what they hand over through a short queue: memory holds a few chunk-dates of rows,
-    not the range.
+    One transaction for the whole range (`_replace_and_write`, as `features_compute`): every
+    date's rows replaced at once, each row written once. Readers see the old rows until it
+    commits; a failure leaves every date's rows as they were. The rows are identical to
+    computing each date alone (tests/analytics/test_features_range.py). Idempotent. On
+    PostgreSQL `workers` chunks are computed at once, each in its own thread and connection
+    (reads only), while this thread writes what they hand over through a short queue: memory
+    holds a few chunk-dates of rows, not the range.
     """
     dates = sorted(set(dates))
     if not dates:
         return {}
     workers = _usable_workers(workers)  # before this function's own transaction begins
+    features_sweep()  # a Celery run's stage left by a run that died
     cohorts = {d: set(cohort_ids(as_of=d)) for d in dates}
     school_days = range_school_days(dates)
     courses = range_courses(dates)
@@ -344,15 +284,23 @@ def features_compute_range(
             yield day, (_copy_lines(day, rows) if postgres and len(rows) else rows), len(rows)
         yield None, None, len(chunk)  # the chunk is done
 
+    return _replace_and_write(dates, compute_chunk, everyone, chunk_size, workers, progress)
+
+
+def _replace_and_write(dates, compute_chunk, ids, chunk_size, workers, progress):
+    """In one transaction: take the dates' publishing locks and delete their rows
+    (`_replace_dates`), then write the rows each chunk hands over (`compute_chunk(chunk)`
+    yields (date, rows, count) for each date, then (None, None, the chunk's size)) straight
+    into student_features; return the rows written per date."""
     written = dict.fromkeys(dates, 0)
     done = 0
     with transaction.atomic():
         _replace_dates(dates)
-        for day, rows, count in _stream(compute_chunk, chunks(everyone, chunk_size), workers):
+        for day, rows, count in _stream(compute_chunk, chunks(ids, chunk_size), workers):
             if day is None:
                 done += count
                 if progress:
-                    progress(done, len(everyone))
+                    progress(done, len(ids))
             elif count:
                 _write_published(day, rows)
                 written[day] += count

@@ -1,5 +1,6 @@
-"""Feature runs that cannot collide: publishing is serialised per date, a failed run leaves no
-staged rows, and a run whose process died is swept by the next run at once."""
+"""Feature runs that cannot collide: writing a date is serialised per date, a failed or killed
+run leaves the date's rows as they were and nothing staged, and a Celery callback that fails
+empties its run's stage."""
 
 import contextlib
 import datetime as dt
@@ -17,8 +18,9 @@ from django.db import connection
 from analytics import services
 from analytics.models import StudentFeatures, StudentFeaturesStage
 from analytics.selectors import cohort_ids
-from analytics.services import _in_process_run, _lock_key, features_compute, features_publish
+from analytics.services import _lock_key, features_compute, features_publish
 from records.importing import district_import
+from records.models import AttendanceRecord
 from tests.celery_workers import ROOT, _database_url
 
 AS_OF = dt.date(2025, 9, 14)
@@ -32,17 +34,25 @@ def _stage_row(run: uuid.UUID, student_id, as_of=AS_OF) -> None:
 
 
 @pytest.mark.django_db
-def test_a_run_whose_publishing_fails_leaves_no_staged_rows(small_district, monkeypatch):
+def test_a_run_whose_writing_fails_leaves_the_dates_rows_as_they_were(small_district, monkeypatch):
     district_import(folder=small_district)
+    features_compute(as_of=AS_OF, chunk_size=7, workers=1)
+    before = sorted(StudentFeatures.objects.values_list("student_id", "feature_vector"))
+    written = []
 
-    def broken(as_of, run):
-        raise RuntimeError("the database went away mid-publish")
+    def broken(as_of, rows):
+        if written:
+            raise RuntimeError("the database went away mid-write")
+        written.append(as_of)
+        return real(as_of, rows)
 
-    monkeypatch.setattr(services, "_publish", broken)
+    real = services._write_published
+    monkeypatch.setattr(services, "_write_published", broken)
     with pytest.raises(RuntimeError):
         features_compute(as_of=AS_OF, chunk_size=7, workers=1)
+    assert written == [AS_OF]  # the first chunk was written, then the run failed
+    assert sorted(StudentFeatures.objects.values_list("student_id", "feature_vector")) == before
     assert not StudentFeaturesStage.objects.exists()
-    assert not StudentFeatures.objects.exists()
 
 
 @pytest.mark.django_db
@@ -104,8 +114,25 @@ def _wait_for(condition, seconds: float = 90) -> None:
         time.sleep(0.1)
 
 
-def _staged_runs() -> int:
-    return StudentFeaturesStage.objects.values("run").distinct().count()
+def _waiting_for_a_lock() -> int:
+    """How many connections wait for an advisory lock."""
+    with _other_connection() as other:
+        other.execute("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        return other.fetchone()[0]
+
+
+def _holding_the_dates_lock() -> bool:
+    """Whether another connection holds AS_OF's publishing lock (a run writing the date)."""
+    key = _lock_key("features-publish", AS_OF)
+    # A bigint key shows in pg_locks as its high and low 32 bits (classid, objid).
+    high, low = (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
+    with _other_connection() as other:
+        other.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND classid = %s::bigint::oid AND objid = %s::bigint::oid AND objsubid = 1)",
+            [high, low],
+        )
+        return other.fetchone()[0]
 
 
 @needs_postgres
@@ -114,14 +141,13 @@ def test_two_runs_of_one_date_at_once_both_succeed_one_after_the_other(small_dis
     district_import(folder=small_district)
     cohort = len(cohort_ids(as_of=AS_OF))
     processes = []
-    # Hold the date's publishing lock until both runs have staged every row, so that both
-    # reach publishing at the same moment (the collision the lock prevents).
+    # Hold the date's publishing lock until both runs wait for it, so that both start writing
+    # the date at the same moment (the collision the lock prevents).
     with _other_connection() as other:
         other.execute("SELECT pg_advisory_lock(%s)", [_lock_key("features-publish", AS_OF)])
         try:
             processes = [_compute_features_process(), _compute_features_process()]
-            _wait_for(lambda: StudentFeaturesStage.objects.count() == 2 * cohort)
-            assert _staged_runs() == 2
+            _wait_for(lambda: _waiting_for_a_lock() == 2)
         finally:
             other.execute("SELECT pg_advisory_unlock_all()")
         outputs = [p.communicate(timeout=120)[0] for p in processes]
@@ -134,49 +160,30 @@ def test_two_runs_of_one_date_at_once_both_succeed_one_after_the_other(small_dis
 
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_stage_of_a_killed_run_is_swept_by_the_next_run_at_once(small_district):
+def test_a_run_killed_while_writing_leaves_the_dates_rows_and_the_next_run_goes_ahead(
+    small_district,
+):
     district_import(folder=small_district)
     cohort = len(cohort_ids(as_of=AS_OF))
-    with _other_connection() as other:
-        other.execute("SELECT pg_advisory_lock(%s)", [_lock_key("features-publish", AS_OF)])
-        try:
-            process = _compute_features_process()
-            _wait_for(lambda: StudentFeaturesStage.objects.count() == cohort)
-            os.kill(process.pid, signal.SIGKILL)  # dies waiting to publish, its rows staged
-            process.wait(timeout=30)
-        finally:
-            other.execute("SELECT pg_advisory_unlock_all()")
-    # The server notices the dead client's connection (and frees its lock) shortly.
-    _wait_for(lambda: _run_lock_free(StudentFeaturesStage.objects.first().run), seconds=30)
-
     features_compute(as_of=AS_OF, chunk_size=7)
+    before = sorted(StudentFeatures.objects.values_list("student_id", "feature_vector"))
+    # The records change, so a run that got through would change every row.
+    AttendanceRecord.objects.filter(date__lte=AS_OF).update(status="absent")
+    process = _compute_features_process()
+    try:
+        _wait_for(_holding_the_dates_lock)  # it has deleted the date's rows and is writing
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
 
+    assert sorted(StudentFeatures.objects.values_list("student_id", "feature_vector")) == before
     assert not StudentFeaturesStage.objects.exists()
-    assert StudentFeatures.objects.filter(feature_date=AS_OF).count() == cohort
-
-
-def _run_lock_free(run) -> bool:
-    with _other_connection() as other:
-        other.execute("SELECT pg_try_advisory_lock(%s)", [_lock_key("features-run", str(run))])
-        free = other.fetchone()[0]
-        other.execute("SELECT pg_advisory_unlock_all()")
-    return free
-
-
-@needs_postgres
-@pytest.mark.django_db(transaction=True)
-def test_the_stage_of_a_live_run_is_left_alone(small_district):
-    district_import(folder=small_district)
-    alive = _in_process_run()
-    student = cohort_ids(as_of=AS_OF)[0]
-    _stage_row(alive, student, as_of=AS_OF - dt.timedelta(days=7))
-    with _other_connection() as other:
-        other.execute("SELECT pg_advisory_lock(%s)", [_lock_key("features-run", str(alive))])
-        features_compute(as_of=AS_OF, chunk_size=7)
-        assert list(StudentFeaturesStage.objects.values_list("run", flat=True)) == [alive]
-        other.execute("SELECT pg_advisory_unlock_all()")
-    features_compute(as_of=AS_OF, chunk_size=7)
-    assert not StudentFeaturesStage.objects.exists()
+    # The server notices the dead client's connection and frees its lock shortly: the next run
+    # is not blocked for good.
+    _wait_for(lambda: not _holding_the_dates_lock(), seconds=30)
+    assert features_compute(as_of=AS_OF, chunk_size=7) == cohort
+    after = dict(StudentFeatures.objects.values_list("student_id", "feature_vector"))
+    assert all(after[s] != v for s, v in before)
 
 
 @needs_postgres
