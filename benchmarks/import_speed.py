@@ -6,7 +6,9 @@ Usage: make bench-import [STUDENTS=5000]   (starts a throwaway PostgreSQL; see t
 Steps: generate a district; load its students; then, timed in this one process and run:
   1. import_csv of attendance.csv into the empty attendance table (the first load, including
      the weekly attendance summary it rebuilds);
-  2. import_csv of the same file again (every row checked and compared, none changed);
+  2. import_csv of the same file again (every row checked and compared, none changed): right
+     after the load, then after a VACUUM (ANALYZE) of the table, as the next day's import finds
+     it (the target is judged on this one);
   3. the ceiling: a bare COPY of the same file into an empty table with no index or key.
 Prints rows per second for each, the ratios to the ceiling, where the first load's time goes
 (keys and indexes, the weekly summary, the rest), and the peak memory of the process
@@ -71,6 +73,14 @@ def run(students: int, work: Path) -> None:
     with timed(seconds, "import_csv, first load"):
         result = district_import(folder=work / "attendance")
     assert result.files["attendance.csv"].inserted == rows
+    with timed(seconds, "same file, right after the load"):
+        again = district_import(folder=work / "attendance")
+    assert again.files["attendance.csv"].unchanged == rows
+    # The first read of freshly committed rows sets their hint bits (PostgreSQL writes every
+    # page once more) while autovacuum visits the table: a one-off cost of whichever query
+    # comes first. A district's next import finds the table vacuumed, as here.
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {AttendanceRecord._meta.db_table}")
     with timed(seconds, "import_csv, same file again"):
         again = district_import(folder=work / "attendance")
     assert again.files["attendance.csv"].unchanged == rows
@@ -100,9 +110,9 @@ def run(students: int, work: Path) -> None:
     rates = {name: rows / s for name, s in seconds.items()}
     ceiling = rates["bare COPY (ceiling)"]
     print()
-    print(f"{'step':<30} {'seconds':>8} {'rows/s':>12} {'of ceiling':>11}")
+    print(f"{'step':<32} {'seconds':>8} {'rows/s':>12} {'of ceiling':>11}")
     for name, s in seconds.items():
-        print(f"{name:<30} {s:>8.2f} {rates[name]:>12,.0f} {rates[name] / ceiling:>10.0%}")
+        print(f"{name:<32} {s:>8.2f} {rates[name]:>12,.0f} {rates[name] / ceiling:>10.0%}")
     print(f"ratio ceiling / first load: {ceiling / rates['import_csv, first load']:.2f}")
     keys, weeks = rebuild["keys and indexes"], rebuild["weekly summary"]
     rest = seconds["import_csv, first load"] - keys - weeks
