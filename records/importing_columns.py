@@ -22,6 +22,7 @@ file simply never needs it. Without quotes and blank lines, a row's line is its 
 
 import datetime as dt
 import io
+import itertools
 import struct
 import uuid
 from collections.abc import Callable, Iterator
@@ -166,10 +167,18 @@ _MIX = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB866
 class UniqueKeys:
     """Proves, while a file is read, that no two of its rows have the same key, so that a
     re-import need not ask the database (a hash aggregate of every staged row, the largest part
-    of a re-import's time there). Each row's key is a 64-bit hash of its values' numbers (the
-    same value, the same number, across batches); if all the hashes differ, so do the keys.
-    `holds` is False when it is not sure: two equal hashes (a repeated key, or by a very rare
-    chance two keys with one hash) or a file of more than MAX_KEYS rows. The stage then asks the
+    of a re-import's time there). Two proofs, either enough:
+
+    - ordered rows: the rows strictly increase by their key's values in some order of the key's
+      columns (a file sorted by student, date and period, or by date, student and period, as SIS
+      exports usually are). Each batch is compared row with next row by Arrow's kernels, so
+      this holds for a file of any length in constant memory;
+    - hashes: each row's key is a 64-bit hash of its values' numbers (the same value, the same
+      number, across batches); if all the hashes differ, so do the keys. Up to MAX_KEYS rows
+      (8 bytes each).
+
+    `holds` is False when neither is sure: a repeated key, rows in no order and a file longer
+    than MAX_KEYS, or by a very rare chance two keys with one hash. The stage then asks the
     database, which reports each repeat at its line, as before.
     """
 
@@ -179,14 +188,25 @@ class UniqueKeys:
         self.hashes: list[np.ndarray] = []
         self.rows = 0
         self.holds = len(columns) <= len(_MIX)
+        # The orders of the key's columns the rows still strictly increase in, and the last row.
+        if len(columns) <= 3:
+            self.orders = list(itertools.permutations(range(len(columns))))
+        else:
+            self.orders = [tuple(range(len(columns)))]
+        self.last: tuple | None = None
 
     def numbered(self, i: int, values: list) -> np.ndarray:
         """A number for each of `values` (a batch's distinct checked values of key column i)."""
         numbers = self.numbers[i]
         return np.array([numbers.setdefault(v, len(numbers)) for v in values], dtype=np.uint64)
 
-    def add(self, keys: list[np.ndarray]) -> None:
-        """The numbers of a batch's rows, one array per key column."""
+    def add(self, keys: list[np.ndarray], values: list[pa.Array] | None = None) -> None:
+        """The numbers of a batch's rows, one array per key column; `values`, the rows' key
+        values in the same columns (None where a value has no order: no ordered proof)."""
+        if values is None:
+            self.orders = []
+        elif self.orders and len(values[0]):
+            self._still_ordered(values)
         self.rows += len(keys[0]) if keys else 0
         if not self.holds or self.rows > MAX_KEYS:
             self.holds, self.hashes = False, []
@@ -196,14 +216,48 @@ class UniqueKeys:
             mixed = (mixed ^ numbers) * np.uint64(factor)  # wraps around, as a hash should
         self.hashes.append(mixed)
 
+    def _still_ordered(self, values: list[pa.Array]) -> None:
+        """Keep the orders in which this batch's rows, after the previous batch's last, still
+        strictly increase."""
+        first = tuple(v[0].as_py() for v in values)
+        before, after = [v[:-1] for v in values], [v[1:] for v in values]
+        alive = []
+        for order in self.orders:
+            if self.last is not None and not _before(
+                [self.last[i] for i in order], [first[i] for i in order]
+            ):
+                continue
+            try:
+                *outer, inner = order
+                increasing = pc.less(before[inner], after[inner])
+                for i in reversed(outer):
+                    same = pc.and_(pc.equal(before[i], after[i]), increasing)
+                    increasing = pc.or_(pc.less(before[i], after[i]), same)
+                if pc.all(pc.fill_null(increasing, False)).as_py() is not False:
+                    alive.append(order)
+            except pa.ArrowNotImplementedError:  # a column of NULLs only, say: no order
+                continue
+        self.orders = alive
+        self.last = tuple(v[-1].as_py() for v in values)
+
     def proven(self) -> bool:
         """Whether every key of the file differs (called once, after the last batch)."""
+        if self.orders and self.rows:
+            self.hashes = []
+            return True
         if not self.holds:
             return False
         ordered = np.concatenate(self.hashes) if self.hashes else np.empty(0, np.uint64)
         self.hashes = []
         ordered.sort()
         return not (ordered[1:] == ordered[:-1]).any()
+
+
+def _before(a: list, b: list) -> bool:
+    """Whether key values `a` come strictly before `b` (False when either holds a NULL)."""
+    if None in a or None in b:
+        return False
+    return tuple(a) < tuple(b)
 
 
 class ColumnBatches:
@@ -240,7 +294,9 @@ class ColumnBatches:
         self.binary = encoders is not None
         self.unique = unique
         self._keys: list[np.ndarray] = []  # the batch's key columns, numbered
+        self._key_values: list[pa.Array] | None = []  # and their checked values (for order)
         self.caches: list[dict] = [{} for _ in plan]
+        self.orderable: list[dict] = [{} for _ in plan]  # key cells: text -> value with an order
         self.rows = 0
 
     def _reader(self):
@@ -280,34 +336,45 @@ class ColumnBatches:
         return None if value is None else str(value)
 
     def _checked(self, array: pa.Array, k: int, column) -> pa.Array:
-        cache = self.caches[k]
+        cache, orderable = self.caches[k], self.orderable[k]
         encoded = array.dictionary_encode()
         out = []
         for text in encoded.dictionary.to_pylist():
             value = cache.get(text, _MISSING)
             if value is _MISSING:
-                value = self._cell(column, text)
+                value = checked = self._cell(column, text)
                 if k == 0 and column.name == "district_id" and self.student_ids is not None:
                     value = self.student_ids.get(value)
                     if value is None:
                         raise Abandon  # an unknown student, or one whose row had a problem
                 value = cache[text] = self._encoded(k, value)
+                # The checked value (a district_id, not the student's id, which has no order
+                # in the file); None for a type without a natural order.
+                ordered = isinstance(checked, (int, str, dt.date)) and not isinstance(checked, bool)
+                orderable[text] = checked if ordered else None
             out.append(value)
         if self.unique is not None and k in self.unique.columns:
             numbers = self.unique.numbered(self.unique.columns.index(k), out)
-            self._keys.append(numbers[encoded.indices.to_numpy(zero_copy_only=False)])
+            indices = encoded.indices.to_numpy(zero_copy_only=False)
+            self._keys.append(numbers[indices])
+            if self._key_values is not None:
+                ordered = [orderable[text] for text in encoded.dictionary.to_pylist()]
+                try:
+                    self._key_values.append(pc.take(pa.array(ordered), encoded.indices))
+                except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types: no order
+                    self._key_values = None
         kind = pa.binary() if self.binary else pa.string()
         return pc.take(pa.array(out, kind), encoded.indices)
 
     def _checked_columns(self, batch: pa.RecordBatch) -> list[pa.Array]:
         """Every column of the plan checked; the batch's keys told to `unique`."""
-        self._keys = []
+        self._keys, self._key_values = [], []
         columns = [
             self._checked(batch.column(position), k, column)
             for k, (position, column) in enumerate(self.plan)
         ]
         if self.unique is not None:
-            self.unique.add(self._keys)
+            self.unique.add(self._keys, self._key_values)
         return columns
 
     def chunks(self) -> Iterator[bytes]:

@@ -1,9 +1,13 @@
 """The column-batch reader (records/importing_columns.py): the same rows as the row reader, and
 the row reader's exact report whenever a file has anything to report."""
 
+import datetime as dt
+
 import numpy as np
+import pyarrow as pa
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from records import importing, importing_columns
 from records.importing import MAX_LINE_CHARS, ImportRejected, _UuidSeries, district_import
@@ -47,6 +51,66 @@ def test_keys_of_a_file_longer_than_the_limit_are_left_to_the_database(monkeypat
     monkeypatch.setattr(importing_columns, "MAX_KEYS", 2)
 
     assert not _proof([[1, 1], [2, 1]], [[3, 1]])
+
+
+def _ordered_proof(*batches):
+    """Whether UniqueKeys proves unique the keys of `batches` (rows of (student, date, period)
+    values) with no room for hashes: only the rows' order can prove it."""
+    unique = UniqueKeys([0, 1, 2])
+    for batch in batches:
+        values = [pa.array(list(column)) for column in zip(*batch, strict=True)]
+        numbers = [np.arange(len(batch), dtype=np.uint64) for _ in values]  # not looked at
+        unique.add(numbers, values)
+    return unique.proven()
+
+
+D1, D2 = dt.date(2025, 9, 1), dt.date(2025, 9, 2)
+
+
+@pytest.mark.parametrize(
+    ("batches", "proven"),
+    [
+        ([[("S1", D1, 1), ("S1", D1, 2), ("S1", D2, 1)], [("S2", D1, 1), ("S2", D2, 1)]], True),
+        ([[("S1", D1, 1), ("S2", D1, 1), ("S1", D2, 1)], [("S2", D2, 1), ("S3", D2, 1)]], True),
+        ([[("S1", D1, 1), ("S1", D1, 2)], [("S1", D1, 2), ("S2", D1, 1)]], False),
+        ([[("S1", D1, 1), ("S1", D2, 1), ("S1", D2, 1)]], False),
+        ([[("S2", D1, 1), ("S1", D2, 1), ("S3", D1, 1)]], False),
+        ([[("S1", D1, None), ("S1", D2, None)]], False),
+    ],
+    ids=[
+        "by student, date, period",
+        "by date, student",
+        "repeated across batches",
+        "repeated within a batch",
+        "in no order",
+        "a NULL in the key",
+    ],
+)
+def test_rows_in_increasing_key_order_are_proven_unique_at_any_length(batches, proven, monkeypatch):
+    monkeypatch.setattr(importing_columns, "MAX_KEYS", 0)
+
+    assert _ordered_proof(*batches) is proven
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_a_sorted_reimport_longer_than_the_hash_limit_does_not_ask_the_database(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(importing_columns, "MAX_KEYS", 2)
+    StudentFactory(district_id="S1")
+    StudentFactory(district_id="S2")
+    header = "district_id,date,status,period\n"
+    (tmp_path / "attendance.csv").write_text(header + "S1,2025-09-02,present,1\n")
+    district_import(folder=tmp_path)
+    rows = [f"S{s},2025-09-{d:02d},present,{p}\n" for s in (1, 2) for d in (2, 3) for p in (1, 2)]
+    (tmp_path / "attendance.csv").write_text(header + "".join(rows))
+
+    with CaptureQueriesContext(connection) as queries:
+        result = district_import(folder=tmp_path)
+
+    assert result.files["attendance.csv"].inserted == 7
+    assert not [q for q in queries.captured_queries if "HAVING COUNT(*) > 1" in q["sql"]]
 
 
 @pytest.mark.parametrize(
