@@ -169,10 +169,11 @@ class UniqueKeys:
     re-import need not ask the database (a hash aggregate of every staged row, the largest part
     of a re-import's time there). Two proofs, either enough:
 
-    - ordered rows: the rows strictly increase by their key's values in some order of the key's
-      columns (a file sorted by student, date and period, or by date, student and period, as SIS
-      exports usually are). Each batch is compared row with next row by Arrow's kernels, so
-      this holds for a file of any length in constant memory;
+    - ordered rows: in some order of the key's columns, the rows are grouped by the first (each
+      value's rows together, the values in any order) and strictly increase by the others
+      within a group: a file by student (then date and period), or by date (then student and
+      period), as SIS exports usually are. Each batch is compared row with next row by Arrow's
+      kernels, so this holds for a file of any length in constant memory;
     - hashes: each row's key is a 64-bit hash of its values' numbers (the same value, the same
       number, across batches); if all the hashes differ, so do the keys. Up to MAX_KEYS rows
       (8 bytes each).
@@ -193,7 +194,7 @@ class UniqueKeys:
             self.orders = list(itertools.permutations(range(len(columns))))
         else:
             self.orders = [tuple(range(len(columns)))]
-        self.last: tuple | None = None
+        self.last: dict[tuple, tuple] = {}
 
     def numbered(self, i: int, values: list) -> np.ndarray:
         """A number for each of `values` (a batch's distinct checked values of key column i)."""
@@ -206,7 +207,10 @@ class UniqueKeys:
         if values is None:
             self.orders = []
         elif self.orders and len(values[0]):
-            self._still_ordered(values)
+            try:
+                self._still_ordered(keys, [_nulls_lowest(v) for v in values])
+            except pa.ArrowInvalid:  # a type without a lowest value
+                self.orders = []
         self.rows += len(keys[0]) if keys else 0
         if not self.holds or self.rows > MAX_KEYS:
             self.holds, self.hashes = False, []
@@ -216,29 +220,30 @@ class UniqueKeys:
             mixed = (mixed ^ numbers) * np.uint64(factor)  # wraps around, as a hash should
         self.hashes.append(mixed)
 
-    def _still_ordered(self, values: list[pa.Array]) -> None:
+    def _still_ordered(self, keys: list[np.ndarray], values: list[pa.Array]) -> None:
         """Keep the orders in which this batch's rows, after the previous batch's last, still
-        strictly increase."""
-        first = tuple(v[0].as_py() for v in values)
-        before, after = [v[:-1] for v in values], [v[1:] for v in values]
+        strictly increase. An order's first column is compared by its values' numbers (first
+        seen, first numbered), so that rows grouped by it in any order of its values qualify
+        (a student's rows together, the students in no order); the others by their values."""
         alive = []
         for order in self.orders:
-            if self.last is not None and not _before(
-                [self.last[i] for i in order], [first[i] for i in order]
-            ):
+            outer, *inner = order
+            columns = [pa.array(keys[outer]), *(values[i] for i in inner)]
+            first = tuple(c[0].as_py() for c in columns)
+            if order in self.last and not _before(self.last[order], first):
                 continue
+            before, after = [c[:-1] for c in columns], [c[1:] for c in columns]
             try:
-                *outer, inner = order
-                increasing = pc.less(before[inner], after[inner])
-                for i in reversed(outer):
-                    same = pc.and_(pc.equal(before[i], after[i]), increasing)
-                    increasing = pc.or_(pc.less(before[i], after[i]), same)
-                if pc.all(pc.fill_null(increasing, False)).as_py() is not False:
-                    alive.append(order)
-            except pa.ArrowNotImplementedError:  # a column of NULLs only, say: no order
+                increasing = pc.less(before[-1], after[-1])
+                for b, a in zip(reversed(before[:-1]), reversed(after[:-1]), strict=True):
+                    increasing = pc.or_(pc.less(b, a), pc.and_(pc.equal(b, a), increasing))
+                if pc.all(pc.fill_null(increasing, False)).as_py() is False:
+                    continue
+            except pa.ArrowNotImplementedError:  # no order for this type
                 continue
+            alive.append(order)
+            self.last[order] = tuple(c[-1].as_py() for c in columns)
         self.orders = alive
-        self.last = tuple(v[-1].as_py() for v in values)
 
     def proven(self) -> bool:
         """Whether every key of the file differs (called once, after the last batch)."""
@@ -254,10 +259,28 @@ class UniqueKeys:
 
 
 def _before(a: list, b: list) -> bool:
-    """Whether key values `a` come strictly before `b` (False when either holds a NULL)."""
-    if None in a or None in b:
+    """Whether key values `a` come strictly before `b` (False when they do not compare)."""
+    try:
+        return tuple(a) < tuple(b)
+    except TypeError:
         return False
-    return tuple(a) < tuple(b)
+
+
+# A NULL key cell as a value below any other of its type. The unique indexes take NULLs as one
+# value (COALESCE); where a real value equals the one chosen here, rows only look equal, which
+# can fail the ordered proof but never pass it wrongly.
+_LOWEST = {pa.int64(): -(2**63), pa.date32(): dt.date.min, pa.string(): ""}
+
+
+def _nulls_lowest(values: pa.Array) -> pa.Array:
+    """A batch's key values with NULL as the lowest value of their type."""
+    if not values.null_count:
+        return values
+    if pa.types.is_null(values.type):  # only NULLs in this batch
+        return pa.array([_LOWEST[pa.int64()]] * len(values), pa.int64())
+    if values.type not in _LOWEST:
+        raise pa.ArrowInvalid(f"no lowest value for {values.type}")
+    return pc.fill_null(values, pa.scalar(_LOWEST[values.type], values.type))
 
 
 class ColumnBatches:

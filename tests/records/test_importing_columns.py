@@ -58,9 +58,9 @@ def _ordered_proof(*batches):
     values) with no room for hashes: only the rows' order can prove it."""
     unique = UniqueKeys([0, 1, 2])
     for batch in batches:
-        values = [pa.array(list(column)) for column in zip(*batch, strict=True)]
-        numbers = [np.arange(len(batch), dtype=np.uint64) for _ in values]  # not looked at
-        unique.add(numbers, values)
+        columns = list(zip(*batch, strict=True))
+        numbers = [unique.numbered(i, list(column)) for i, column in enumerate(columns)]
+        unique.add(numbers, [pa.array(list(column)) for column in columns])
     return unique.proven()
 
 
@@ -74,16 +74,22 @@ D1, D2 = dt.date(2025, 9, 1), dt.date(2025, 9, 2)
         ([[("S1", D1, 1), ("S2", D1, 1), ("S1", D2, 1)], [("S2", D2, 1), ("S3", D2, 1)]], True),
         ([[("S1", D1, 1), ("S1", D1, 2)], [("S1", D1, 2), ("S2", D1, 1)]], False),
         ([[("S1", D1, 1), ("S1", D2, 1), ("S1", D2, 1)]], False),
-        ([[("S2", D1, 1), ("S1", D2, 1), ("S3", D1, 1)]], False),
-        ([[("S1", D1, None), ("S1", D2, None)]], False),
+        ([[("S2", D1, 1), ("S2", D2, 1), ("S1", D1, 1)], [("S1", D2, 1), ("S3", D1, 1)]], True),
+        ([[("S1", D1, 1), ("S2", D2, 1), ("S1", D2, 1), ("S2", D1, 1)]], False),
+        ([[("S1", D1, None), ("S1", D1, 1), ("S1", D2, None)], [("S2", D1, None)]], True),
+        ([[("S1", D1, None), ("S1", D1, None)]], False),
+        ([[("S1", D1, None)], [("S1", D1, None), ("S1", D2, None)]], False),
     ],
     ids=[
         "by student, date, period",
         "by date, student",
         "repeated across batches",
         "repeated within a batch",
+        "by student, the students in no order",
         "in no order",
-        "a NULL in the key",
+        "NULL periods before the others",
+        "a NULL period repeated",
+        "a NULL period repeated across batches",
     ],
 )
 def test_rows_in_increasing_key_order_are_proven_unique_at_any_length(batches, proven, monkeypatch):
