@@ -396,6 +396,8 @@ def _read_in_columns(fmt, path, header, plan, stage, students, counts) -> bool:
         raise
     counts.rows = stage.written = batches.rows
     stage.keys_unique = unique is not None and unique.proven()
+    if unique is not None and not stage.keys_unique:
+        stage.suspect_lines = unique.suspects()
     return True
 
 
@@ -703,6 +705,8 @@ class _Stage:
     takes_chunks = False  # takes COPY bytes of checked column batches (write_chunks)
     written = 0
     keys_unique = False  # proven while the file was read (UniqueKeys): no duplicate to look for
+    # Else, from UniqueKeys: the only lines that may repeat a key (None: any line may).
+    suspect_lines = None
 
     def __init__(self, fmt: FileFormat) -> None:
         self.fmt = fmt
@@ -834,13 +838,17 @@ class _Stage:
             staged = [self._stage_name(k) for k in present]
             listed = ", ".join(staged)
             with connection.cursor() as cursor:
-                # Most files have no duplicate: one hash aggregate says so without the sort.
-                cursor.execute(
-                    f"SELECT EXISTS (SELECT 1 FROM {self.table} WHERE {key.rows or 'true'} "
-                    f"GROUP BY {listed} HAVING COUNT(*) > 1)"
-                )
-                if not cursor.fetchone()[0]:
-                    continue
+                if self.suspect_lines is not None and len(present) == len(key.columns):
+                    if not self._suspects_repeat(cursor, key):
+                        continue
+                else:
+                    # Most files have no duplicate: one hash aggregate says so without the sort.
+                    cursor.execute(
+                        f"SELECT EXISTS (SELECT 1 FROM {self.table} WHERE {key.rows or 'true'} "
+                        f"GROUP BY {listed} HAVING COUNT(*) > 1)"
+                    )
+                    if not cursor.fetchone()[0]:
+                        continue
                 # PARTITION BY puts NULLs together, as the unique indexes' COALESCE does.
                 cursor.execute(
                     f"SELECT line, first_line, {listed}, COUNT(*) OVER () FROM ("
@@ -870,6 +878,23 @@ class _Stage:
                 )
         found.sort(key=lambda p: p.line)
         problems.add_counted(found[:MAX_REPORTED], total)
+
+    def _suspects_repeat(self, cursor, key: Key) -> bool:
+        """Whether a suspect line (UniqueKeys) has the key of another staged row: the few
+        suspects hashed, the stage scanned once against them."""
+        suspects = f"{self.table}_suspects"
+        cursor.execute(f"CREATE TEMP TABLE {suspects} (line bigint PRIMARY KEY)")
+        lines = "".join(f"{line}\n" for line in self.suspect_lines.tolist())
+        cursor.cursor.copy_expert(f"COPY {suspects} FROM STDIN", io.StringIO(lines))
+        cursor.execute(f"ANALYZE {suspects}")
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {self.table} s JOIN ("
+            f"  SELECT * FROM {self.table} WHERE line IN (SELECT line FROM {suspects})"
+            f") t ON {self._key_join(key)} AND s.line <> t.line)"
+        )
+        repeated = cursor.fetchone()[0]
+        cursor.execute(f"DROP TABLE {suspects}")
+        return repeated
 
     def drop(self) -> None:
         with connection.cursor() as cursor:

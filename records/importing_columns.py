@@ -165,22 +165,24 @@ _MIX = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB866
 
 
 class UniqueKeys:
-    """Proves, while a file is read, that no two of its rows have the same key, so that a
-    re-import need not ask the database (a hash aggregate of every staged row, the largest part
-    of a re-import's time there). Two proofs, either enough:
+    """Proves, while a file is read, that no two of its rows have the same key, or narrows the
+    rows that might repeat one down to a few, so that a re-import need not ask the database for
+    a hash aggregate of every staged row (the largest part of a re-import's time there). Two
+    proofs:
 
-    - ordered rows: in some order of the key's columns, the rows are grouped by the first (each
-      value's rows together, the values in any order) and strictly increase by the others
-      within a group: a file by student (then date and period), or by date (then student and
-      period), as SIS exports usually are. Each batch is compared row with next row by Arrow's
-      kernels, so this holds for a file of any length in constant memory;
-    - hashes: each row's key is a 64-bit hash of its values' numbers (the same value, the same
-      number, across batches); if all the hashes differ, so do the keys. Up to MAX_KEYS rows
-      (8 bytes each).
+    - order: files are usually grouped by one key column (a student's rows together, or a
+      day's) and sorted by the others within a group. For each order of the key's columns, each
+      row's key becomes one 63-bit number: the first column's value numbered as first seen,
+      then the others' values (a date's day, an integer; other text numbered as first seen), so
+      that such a file's numbers increase. A row whose number is above every number before it
+      cannot repeat an earlier key; the others (records entered late and appended, say) are
+      *suspects*, whose keys the stage looks for among the staged rows (one join of the few
+      suspects against the stage). Constant memory but for the suspects' lines, at any length;
+    - hashes: each row's key is a 64-bit hash of its values' numbers; if all the hashes
+      differ, so do the keys. Up to MAX_KEYS rows (8 bytes each).
 
-    `holds` is False when neither is sure: a repeated key, rows in no order and a file longer
-    than MAX_KEYS, or by a very rare chance two keys with one hash. The stage then asks the
-    database, which reports each repeat at its line, as before.
+    `proven()`: no key repeats. Else `suspects()`: the lines to look at (None: no order holds,
+    the database looks at every row, as before).
     """
 
     def __init__(self, columns: list[int]) -> None:
@@ -189,12 +191,10 @@ class UniqueKeys:
         self.hashes: list[np.ndarray] = []
         self.rows = 0
         self.holds = len(columns) <= len(_MIX)
-        # The orders of the key's columns the rows still strictly increase in, and the last row.
-        if len(columns) <= 3:
-            self.orders = list(itertools.permutations(range(len(columns))))
-        else:
-            self.orders = [tuple(range(len(columns)))]
-        self.last: dict[tuple, tuple] = {}
+        orders = itertools.permutations(range(len(columns))) if len(columns) <= 3 else []
+        self.orders: dict[tuple, _Order] = {o: _Order() for o in orders}
+        self.kinds: list[str | None] = [None] * len(columns)  # how each column's values rank
+        self.bits = 63 // max(len(columns), 1)
 
     def numbered(self, i: int, values: list) -> np.ndarray:
         """A number for each of `values` (a batch's distinct checked values of key column i)."""
@@ -202,15 +202,12 @@ class UniqueKeys:
         return np.array([numbers.setdefault(v, len(numbers)) for v in values], dtype=np.uint64)
 
     def add(self, keys: list[np.ndarray], values: list[pa.Array] | None = None) -> None:
-        """The numbers of a batch's rows, one array per key column; `values`, the rows' key
-        values in the same columns (None where a value has no order: no ordered proof)."""
+        """The numbers of a batch's rows, one array per key column; `values`, the rows' checked
+        key values in the same columns (None: no order proof)."""
         if values is None:
-            self.orders = []
-        elif self.orders and len(values[0]):
-            try:
-                self._still_ordered(keys, [_nulls_lowest(v) for v in values])
-            except pa.ArrowInvalid:  # a type without a lowest value
-                self.orders = []
+            self.orders = {}
+        elif self.orders and len(keys[0]):
+            self._ordered(keys, values)
         self.rows += len(keys[0]) if keys else 0
         if not self.holds or self.rows > MAX_KEYS:
             self.holds, self.hashes = False, []
@@ -220,34 +217,51 @@ class UniqueKeys:
             mixed = (mixed ^ numbers) * np.uint64(factor)  # wraps around, as a hash should
         self.hashes.append(mixed)
 
-    def _still_ordered(self, keys: list[np.ndarray], values: list[pa.Array]) -> None:
-        """Keep the orders in which this batch's rows, after the previous batch's last, still
-        strictly increase. An order's first column is compared by its values' numbers (first
-        seen, first numbered), so that rows grouped by it in any order of its values qualify
-        (a student's rows together, the students in no order); the others by their values."""
-        alive = []
-        for order in self.orders:
+    def _ranks(self, i: int, numbers: np.ndarray, values: pa.Array) -> np.ndarray | None:
+        """Column i's values as non-negative integers that follow their order where they have
+        one (1 + an integer or a date's day; 1 + the number of other text; 0 for NULL), cut to
+        the bits each column has. The same value always gives the same integer: a column is
+        ranked one way for the whole file (None when a batch cannot be)."""
+        kind = self.kinds[i]
+        if kind is None:
+            kind = "integer" if pa.types.is_integer(values.type) else "number"
+            if pa.types.is_date32(values.type):
+                kind = "date"
+            if pa.types.is_string(values.type) and values.null_count < len(values):
+                try:
+                    pc.cast(values, pa.date32())
+                    kind = "date"
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    pass
+            self.kinds[i] = kind
+        try:
+            if kind == "integer":
+                ranks = pc.fill_null(pc.add(pc.cast(values, pa.int64()), 1), 0).to_numpy()
+            elif kind == "date":
+                days = pc.cast(pc.cast(pc.cast(values, pa.date32()), pa.int32()), pa.int64())
+                ranks = pc.fill_null(pc.add(days, _DAYS_BEFORE_1970), 0).to_numpy()
+            else:
+                ranks = numbers.astype(np.int64) + 1
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        return np.clip(ranks, 0, (1 << self.bits) - 1).astype(np.uint64)
+
+    def _ordered(self, keys: list[np.ndarray], values: list[pa.Array]) -> None:
+        ranks = [self._ranks(i, keys[i], v) for i, v in enumerate(values)]
+        if any(r is None for r in ranks):
+            self.orders = {}
+            return
+        for order, state in list(self.orders.items()):
             outer, *inner = order
-            columns = [pa.array(keys[outer]), *(values[i] for i in inner)]
-            first = tuple(c[0].as_py() for c in columns)
-            if order in self.last and not _before(self.last[order], first):
-                continue
-            before, after = [c[:-1] for c in columns], [c[1:] for c in columns]
-            try:
-                increasing = pc.less(before[-1], after[-1])
-                for b, a in zip(reversed(before[:-1]), reversed(after[:-1]), strict=True):
-                    increasing = pc.or_(pc.less(b, a), pc.and_(pc.equal(b, a), increasing))
-                if pc.all(pc.fill_null(increasing, False)).as_py() is False:
-                    continue
-            except pa.ArrowNotImplementedError:  # no order for this type
-                continue
-            alive.append(order)
-            self.last[order] = tuple(c[-1].as_py() for c in columns)
-        self.orders = alive
+            packed = np.minimum(keys[outer] + np.uint64(1), np.uint64((1 << self.bits) - 1))
+            for i in inner:
+                packed = (packed << np.uint64(self.bits)) | ranks[i]
+            if not state.add(packed, self.rows):
+                del self.orders[order]
 
     def proven(self) -> bool:
         """Whether every key of the file differs (called once, after the last batch)."""
-        if self.orders and self.rows:
+        if any(not state.suspects for state in self.orders.values()) and self.rows:
             self.hashes = []
             return True
         if not self.holds:
@@ -257,30 +271,44 @@ class UniqueKeys:
         ordered.sort()
         return not (ordered[1:] == ordered[:-1]).any()
 
-
-def _before(a: list, b: list) -> bool:
-    """Whether key values `a` come strictly before `b` (False when they do not compare)."""
-    try:
-        return tuple(a) < tuple(b)
-    except TypeError:
-        return False
-
-
-# A NULL key cell as a value below any other of its type. The unique indexes take NULLs as one
-# value (COALESCE); where a real value equals the one chosen here, rows only look equal, which
-# can fail the ordered proof but never pass it wrongly.
-_LOWEST = {pa.int64(): -(2**63), pa.date32(): dt.date.min, pa.string(): ""}
+    def suspects(self) -> np.ndarray | None:
+        """The lines of the only rows that may repeat a key, in the order with fewest; None when
+        no order holds."""
+        if not self.orders:
+            return None
+        best = min(self.orders.values(), key=lambda state: state.suspects)
+        return np.concatenate(best.lines) if best.lines else np.empty(0, np.int64)
 
 
-def _nulls_lowest(values: pa.Array) -> pa.Array:
-    """A batch's key values with NULL as the lowest value of their type."""
-    if not values.null_count:
-        return values
-    if pa.types.is_null(values.type):  # only NULLs in this batch
-        return pa.array([_LOWEST[pa.int64()]] * len(values), pa.int64())
-    if values.type not in _LOWEST:
-        raise pa.ArrowInvalid(f"no lowest value for {values.type}")
-    return pc.fill_null(values, pa.scalar(_LOWEST[values.type], values.type))
+# Days from 1900-01-01 to 1970-01-01 (Arrow's dates count from 1970), plus one for NULL's 0.
+_DAYS_BEFORE_1970 = (dt.date(1970, 1, 1) - dt.date(1900, 1, 1)).days + 1
+# The most suspect lines an order keeps (8 bytes each); past it, the order is given up.
+MAX_SUSPECTS = 2_000_000
+
+
+class _Order:
+    """One order's running maximum of the packed keys, and its suspect lines."""
+
+    def __init__(self) -> None:
+        self.highest = -1
+        self.suspects = 0
+        self.lines: list[np.ndarray] = []
+
+    def add(self, packed: np.ndarray, rows_before: int) -> bool:
+        """Take a batch's packed keys (rows_before: rows of the file before it); False when
+        the order has too many suspects to be worth keeping."""
+        highest = np.maximum.accumulate(packed)
+        before = np.concatenate(([self.highest], highest[:-1].astype(np.int64)))
+        suspect = packed.astype(np.int64) <= before
+        self.highest = max(self.highest, int(highest[-1]))
+        count = int(suspect.sum())
+        if count:
+            self.suspects += count
+            if self.suspects > MAX_SUSPECTS:
+                return False
+            # A plain file's row n (from 0) is on line n + 2, after the header.
+            self.lines.append(np.flatnonzero(suspect).astype(np.int64) + rows_before + 2)
+        return True
 
 
 class ColumnBatches:

@@ -53,15 +53,20 @@ def test_keys_of_a_file_longer_than_the_limit_are_left_to_the_database(monkeypat
     assert not _proof([[1, 1], [2, 1]], [[3, 1]])
 
 
-def _ordered_proof(*batches):
-    """Whether UniqueKeys proves unique the keys of `batches` (rows of (student, date, period)
-    values) with no room for hashes: only the rows' order can prove it."""
+def _ordered_keys(*batches) -> UniqueKeys:
+    """UniqueKeys told `batches` (rows of (student, date, period) values)."""
     unique = UniqueKeys([0, 1, 2])
     for batch in batches:
         columns = list(zip(*batch, strict=True))
         numbers = [unique.numbered(i, list(column)) for i, column in enumerate(columns)]
         unique.add(numbers, [pa.array(list(column)) for column in columns])
-    return unique.proven()
+    return unique
+
+
+def _ordered_proof(*batches):
+    """Whether UniqueKeys proves the keys of `batches` unique with no room for hashes: only the
+    rows' order can prove it."""
+    return _ordered_keys(*batches).proven()
 
 
 D1, D2 = dt.date(2025, 9, 1), dt.date(2025, 9, 2)
@@ -96,6 +101,62 @@ def test_rows_in_increasing_key_order_are_proven_unique_at_any_length(batches, p
     monkeypatch.setattr(importing_columns, "MAX_KEYS", 0)
 
     assert _ordered_proof(*batches) is proven
+
+
+def test_rows_out_of_order_are_the_only_suspects(monkeypatch):
+    monkeypatch.setattr(importing_columns, "MAX_KEYS", 0)
+    late = ("S1", D1, 2)  # a record entered late, appended at the end
+    in_order = [("S1", D1, 1), ("S1", D2, 1), ("S2", D1, 1), ("S2", D1, 2), ("S2", D2, 1)]
+
+    unique = _ordered_keys(in_order[:2], [*in_order[2:], late])
+
+    assert not unique.proven()
+    assert unique.suspects().tolist() == [7]  # the header is line 1
+
+
+def test_rows_in_no_order_leave_the_database_every_row(monkeypatch):
+    monkeypatch.setattr(importing_columns, "MAX_KEYS", 0)
+    monkeypatch.setattr(importing_columns, "MAX_SUSPECTS", 1)
+    rows = [("S1", D1, 1), ("S2", D2, 2), ("S1", D2, 1), ("S2", D1, 2), ("S1", D1, 3)]
+
+    assert _ordered_keys(rows).suspects() is None
+
+
+@postgres_only
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("late", "problem"),
+    [
+        (
+            "S1,2025-09-02,absent,1\n",
+            (6, "duplicate: line 2 has the same district_id + date + period"),
+        ),
+        ("S1,2025-09-02,absent,3\n", None),
+    ],
+    ids=["repeating a key", "a new key"],
+)
+def test_a_late_row_of_a_long_reimport_is_looked_for_alone(tmp_path, monkeypatch, late, problem):
+    monkeypatch.setattr(importing_columns, "MAX_KEYS", 2)
+    StudentFactory(district_id="S1")
+    StudentFactory(district_id="S2")
+    header = "district_id,date,status,period\n"
+    (tmp_path / "attendance.csv").write_text(header + "S1,2025-09-02,present,1\n")
+    district_import(folder=tmp_path)
+    rows = [f"S{s},2025-09-0{d},present,{p}\n" for s in (1, 2) for d in (2, 3) for p in (1, 2)]
+    (tmp_path / "attendance.csv").write_text(header + "".join(rows[:4]) + late + "".join(rows[4:]))
+
+    with CaptureQueriesContext(connection) as queries:
+        if problem:
+            with pytest.raises(ImportRejected) as caught:
+                district_import(folder=tmp_path)
+            (found,) = caught.value.problems
+            assert (found.line, found.reason) == problem
+        else:
+            result = district_import(folder=tmp_path)
+            assert result.files["attendance.csv"].inserted == 8
+
+    assert not [q for q in queries.captured_queries if "HAVING COUNT(*) > 1" in q["sql"]]
+    assert [q for q in queries.captured_queries if "_suspects" in q["sql"]]
 
 
 @postgres_only
