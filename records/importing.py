@@ -880,20 +880,26 @@ class _Stage:
         problems.add_counted(found[:MAX_REPORTED], total)
 
     def _suspects_repeat(self, cursor, key: Key) -> bool:
-        """Whether a suspect line (UniqueKeys) has the key of another staged row: the few
-        suspects hashed, the stage scanned once against them."""
-        suspects = f"{self.table}_suspects"
-        cursor.execute(f"CREATE TEMP TABLE {suspects} (line bigint PRIMARY KEY)")
-        lines = "".join(f"{line}\n" for line in self.suspect_lines.tolist())
-        cursor.cursor.copy_expert(f"COPY {suspects} FROM STDIN", io.StringIO(lines))
-        cursor.execute(f"ANALYZE {suspects}")
+        """Whether a suspect line (UniqueKeys) has the key of another staged row: the suspects'
+        rows gathered, then the stage scanned against their hash, both in parallel (unlogged
+        tables, as the stage: PostgreSQL scans temporary tables in one process only)."""
+        lines, suspects = f"{self.table}_lines", f"{self.table}_suspects"
+        cursor.execute(f"CREATE UNLOGGED TABLE {lines} (line bigint NOT NULL)")
+        text = "".join(f"{line}\n" for line in self.suspect_lines.tolist())
+        cursor.cursor.copy_expert(f"COPY {lines} FROM STDIN", io.StringIO(text))
+        cursor.execute(f"ANALYZE {lines}")
         cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {self.table} s JOIN ("
-            f"  SELECT * FROM {self.table} WHERE line IN (SELECT line FROM {suspects})"
-            f") t ON {self._key_join(key)} AND s.line <> t.line)"
+            f"CREATE UNLOGGED TABLE {suspects} AS SELECT * FROM {self.table} "
+            f"WHERE line IN (SELECT line FROM {lines})"
         )
-        repeated = cursor.fetchone()[0]
-        cursor.execute(f"DROP TABLE {suspects}")
+        cursor.execute(f"ANALYZE {suspects}")
+        # A count, not EXISTS: the planner then scans the stage in parallel too.
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {self.table} s JOIN {suspects} t "
+            f"ON {self._key_join(key)} AND s.line <> t.line"
+        )
+        repeated = cursor.fetchone()[0] > 0
+        cursor.execute(f"DROP TABLE {lines}, {suspects}")
         return repeated
 
     def drop(self) -> None:
