@@ -201,9 +201,12 @@ class UniqueKeys:
         numbers = self.numbers[i]
         return np.array([numbers.setdefault(v, len(numbers)) for v in values], dtype=np.uint64)
 
-    def add(self, keys: list[np.ndarray], values: list[pa.Array] | None = None) -> None:
-        """The numbers of a batch's rows, one array per key column; `values`, the rows' checked
-        key values in the same columns (None: no order proof)."""
+    def add(
+        self, keys: list[np.ndarray], values: list[tuple[pa.Array, np.ndarray]] | None = None
+    ) -> None:
+        """The numbers of a batch's rows, one array per key column; `values`, the same
+        columns' checked values, each as the batch's distinct values and every row's position
+        among them (None: no order proof)."""
         if values is None:
             self.orders = {}
         elif self.orders and len(keys[0]):
@@ -217,7 +220,9 @@ class UniqueKeys:
             mixed = (mixed ^ numbers) * np.uint64(factor)  # wraps around, as a hash should
         self.hashes.append(mixed)
 
-    def _ranks(self, i: int, numbers: np.ndarray, values: pa.Array) -> np.ndarray | None:
+    def _ranks(
+        self, i: int, numbers: np.ndarray, values: pa.Array, positions: np.ndarray
+    ) -> np.ndarray | None:
         """Column i's values as non-negative integers that follow their order where they have
         one (1 + an integer or a date's day; 1 + the number of other text; 0 for NULL), cut to
         the bits each column has. The same value always gives the same integer: a column is
@@ -241,13 +246,14 @@ class UniqueKeys:
                 days = pc.cast(pc.cast(pc.cast(values, pa.date32()), pa.int32()), pa.int64())
                 ranks = pc.fill_null(pc.add(days, _DAYS_BEFORE_1970), 0).to_numpy()
             else:
-                ranks = numbers.astype(np.int64) + 1
+                return np.minimum(numbers + np.uint64(1), np.uint64((1 << self.bits) - 1))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
-        return np.clip(ranks, 0, (1 << self.bits) - 1).astype(np.uint64)
+        # Ranked once per distinct value, then spread over the rows.
+        return np.clip(ranks, 0, (1 << self.bits) - 1).astype(np.uint64)[positions]
 
-    def _ordered(self, keys: list[np.ndarray], values: list[pa.Array]) -> None:
-        ranks = [self._ranks(i, keys[i], v) for i, v in enumerate(values)]
+    def _ordered(self, keys, values) -> None:
+        ranks = [self._ranks(i, keys[i], *v) for i, v in enumerate(values)]
         if any(r is None for r in ranks):
             self.orders = {}
             return
@@ -282,8 +288,10 @@ class UniqueKeys:
 
 # Days from 1900-01-01 to 1970-01-01 (Arrow's dates count from 1970), plus one for NULL's 0.
 _DAYS_BEFORE_1970 = (dt.date(1970, 1, 1) - dt.date(1900, 1, 1)).days + 1
-# The most suspect lines an order keeps (8 bytes each); past it, the order is given up.
+# The most suspect lines an order keeps (8 bytes each), and at most one row in SUSPECT_SHARE
+# (beyond the first 1,000): past either, the file is not in that order and it is given up.
 MAX_SUSPECTS = 2_000_000
+SUSPECT_SHARE = 20
 
 
 class _Order:
@@ -304,7 +312,8 @@ class _Order:
         count = int(suspect.sum())
         if count:
             self.suspects += count
-            if self.suspects > MAX_SUSPECTS:
+            seen = rows_before + len(packed)
+            if self.suspects > min(MAX_SUSPECTS, seen // SUSPECT_SHARE + 1000):
                 return False
             # A plain file's row n (from 0) is on line n + 2, after the header.
             self.lines.append(np.flatnonzero(suspect).astype(np.int64) + rows_before + 2)
@@ -345,7 +354,8 @@ class ColumnBatches:
         self.binary = encoders is not None
         self.unique = unique
         self._keys: list[np.ndarray] = []  # the batch's key columns, numbered
-        self._key_values: list[pa.Array] | None = []  # and their checked values (for order)
+        # and their checked values, for their order: (the distinct values, each row's position)
+        self._key_values: list[tuple[pa.Array, np.ndarray]] | None = []
         self.caches: list[dict] = [{} for _ in plan]
         self.orderable: list[dict] = [{} for _ in plan]  # key cells: text -> value with an order
         self.rows = 0
@@ -411,7 +421,7 @@ class ColumnBatches:
             if self._key_values is not None:
                 ordered = [orderable[text] for text in encoded.dictionary.to_pylist()]
                 try:
-                    self._key_values.append(pc.take(pa.array(ordered), encoded.indices))
+                    self._key_values.append((pa.array(ordered), indices))
                 except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types: no order
                     self._key_values = None
         kind = pa.binary() if self.binary else pa.string()
