@@ -463,6 +463,9 @@ def _header_plan(fmt: FileFormat, name: str, header: list[str] | None, problems:
 # Distinct cell texts remembered per column. Most columns repeat a few values (dates, statuses,
 # periods, course ids, district ids), so most rows are checked by dictionary lookups alone.
 CACHE_LIMIT = 50_000
+# A re-import compares per-student digests before the join when its file holds at least this
+# share of the table's rows (_PostgresStage._students_differing).
+DIGEST_SHARE = 0.9
 
 
 class _UuidSeries:
@@ -777,17 +780,25 @@ class _Stage:
             same.append(self._qualified(predicate, "t", False))
         return " AND ".join(same)
 
-    def _changed_sql(self, key: Key) -> str:
+    def _changed_sql(self, key: Key, only: str | None = None) -> str:
         """The staged rows of `key` whose key is new or whose values differ from the stored
         row's: one hash join of the file against the table, instead of an index probe (and a
-        row lock) per unchanged row of a re-import."""
+        row lock) per unchanged row of a re-import. `only`: a table of the students to look at
+        (both sides' rows of other students are left out before the join)."""
         key_columns = {self._stage_name(k) for k in key.columns}
         updates = [c for c in self.columns if c not in key_columns]
-        changed = " OR ".join(["t.id IS NULL"] + [f"t.{c} IS DISTINCT FROM s.{c}" for c in updates])
+        # No stored row: its key columns are NULL (never so in a stored row), so the hash table
+        # need not hold the stored rows' ids.
+        missing = f"t.{self._stage_name(key.columns[0])} IS NULL"
+        changed = " OR ".join([missing] + [f"t.{c} IS DISTINCT FROM s.{c}" for c in updates])
         rows = self._qualified(key.rows, "s", True) if key.rows else "true"
+        stored = self.fmt.table
+        if only:
+            rows += f" AND s.student_id IN (SELECT student_id FROM {only})"
+            stored = f"(SELECT * FROM {stored} WHERE student_id IN (SELECT student_id FROM {only}))"
         return (
             f"SELECT s.id, {', '.join('s.' + c for c in self.columns)} FROM {self.table} s "
-            f"LEFT JOIN {self.fmt.table} t ON {self._key_join(key)} "
+            f"LEFT JOIN {stored} t ON {self._key_join(key)} "
             f"WHERE {rows} AND ({changed})"
         )
 
@@ -883,15 +894,24 @@ class _Stage:
         """Whether a suspect line (UniqueKeys) has the key of another staged row: the suspects'
         rows gathered, then the stage scanned against their hash, both in parallel (unlogged
         tables, as the stage: PostgreSQL scans temporary tables in one process only)."""
+        if not len(self.suspect_lines):
+            return False
         lines, suspects = f"{self.table}_lines", f"{self.table}_suspects"
         cursor.execute(f"CREATE UNLOGGED TABLE {lines} (line bigint NOT NULL)")
         text = "".join(f"{line}\n" for line in self.suspect_lines.tolist())
         cursor.cursor.copy_expert(f"COPY {lines} FROM STDIN", io.StringIO(text))
         cursor.execute(f"ANALYZE {lines}")
-        cursor.execute(
+        # Read from the page of the first suspect on (records entered late are appended at the
+        # file's end), unless that misses one: then the whole stage.
+        first_page = self._page_of(cursor, int(self.suspect_lines.min()))
+        gather = (
             f"CREATE UNLOGGED TABLE {suspects} AS SELECT * FROM {self.table} "
             f"WHERE line IN (SELECT line FROM {lines})"
         )
+        cursor.execute(f"{gather} AND ctid >= '({first_page},0)'")
+        if cursor.rowcount < len(self.suspect_lines):
+            cursor.execute(f"DROP TABLE {suspects}")
+            cursor.execute(gather)
         cursor.execute(f"ANALYZE {suspects}")
         # A count, not EXISTS: the planner then scans the stage in parallel too.
         cursor.execute(
@@ -901,6 +921,27 @@ class _Stage:
         repeated = cursor.fetchone()[0] > 0
         cursor.execute(f"DROP TABLE {lines}, {suspects}")
         return repeated
+
+    def _page_of(self, cursor, line: int) -> int:
+        """The last page of the stage whose first row is on `line` or before (0 if none): COPY
+        wrote the rows in file order, so a binary search over the pages' first lines finds it,
+        each probe reading one page (a TID range scan)."""
+        cursor.execute(
+            "SELECT pg_relation_size(%s) / current_setting('block_size')::int", [self.table]
+        )
+        low, high = 0, cursor.fetchone()[0] - 1
+        while low < high:
+            middle = (low + high + 1) // 2
+            cursor.execute(
+                f"SELECT MIN(line) FROM {self.table} "
+                f"WHERE ctid >= '({middle},0)' AND ctid < '({middle + 1},0)'"
+            )
+            first = cursor.fetchone()[0]
+            if first is not None and first <= line:
+                low = middle
+            else:
+                high = middle - 1
+        return max(low, 0)
 
     def drop(self) -> None:
         with connection.cursor() as cursor:
@@ -941,12 +982,18 @@ class _CsvLines(io.TextIOBase):
     readline = read
 
 
-def _copy_in(table: str, columns: list[str], source, binary: bool = False) -> None:
-    """COPY `source` (a file-like object: CSV text, or PostgreSQL's binary format) into `table`."""
+def _copy_in(
+    table: str, columns: list[str], source, binary: bool = False, freeze: bool = False
+) -> None:
+    """COPY `source` (a file-like object: CSV text, or PostgreSQL's binary format) into `table`;
+    `freeze`: the rows written already frozen (the table must be new or truncated in this
+    subtransaction), so the first scan after need not set every row's hint bits and write each
+    page again."""
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(
             f"COPY {table} ({', '.join(columns)}) "
-            f"FROM STDIN WITH (FORMAT {'binary' if binary else 'csv'})",
+            f"FROM STDIN WITH (FORMAT {'binary' if binary else 'csv'}"
+            f"{', FREEZE' if freeze else ''})",
             source,
         )
 
@@ -965,7 +1012,11 @@ class _PostgresStage(_Stage):
         self.table = f"stage_{fmt.name}_{secrets.token_hex(6)}"
 
     def write_chunks(self, chunks: ChunkFile, binary: bool) -> None:
-        _copy_in(self.table, ["line", "id", *self.columns], chunks, binary)
+        # The caller's savepoint is a subtransaction of its own: emptied in it, the stage may
+        # take frozen rows (a rolled-back savepoint leaves it as it was, empty).
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {self.table}")
+        _copy_in(self.table, ["line", "id", *self.columns], chunks, binary, freeze=True)
         self._analyze()
 
     def _create_table(self, types: list[str]) -> None:
@@ -977,7 +1028,11 @@ class _PostgresStage(_Stage):
             )
 
     def write(self, rows: Iterator[list]) -> None:
-        _copy_in(self.table, ["line", "id", *self.columns], _CsvLines(rows))
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {self.table}")
+        source = _CsvLines(rows)
+        _copy_in(self.table, ["line", "id", *self.columns], source, freeze=True)
+        self.written = source.count
         self._analyze()
 
     def _analyze(self) -> None:
@@ -990,10 +1045,17 @@ class _PostgresStage(_Stage):
 
     def _upsert_counted(self, key: Key, counts: FileCounts) -> None:
         """Two steps: the new or changed rows gathered by one parallel hash join into a
-        temporary table (none, for an unchanged file), then the upsert of only those."""
+        temporary table (none, for an unchanged file), then the upsert of only those. Before
+        the join, when the file holds about all the table's rows (a full extract imported
+        again), the students whose rows may differ (`_students_differing`): the join then
+        looks at theirs only, and at nothing when none may."""
         changed = f"{self.table}_changed"
         with connection.cursor() as cursor:
-            cursor.execute(f"CREATE TEMP TABLE {changed} AS {self._changed_sql(key)}")
+            differing = self._students_differing(cursor, key)
+            if differing == 0:
+                return
+            sql = self._changed_sql(key, only=f"{self.table}_differ" if differing else None)
+            cursor.execute(f"CREATE TEMP TABLE {changed} AS {sql}")
             if cursor.rowcount:
                 cursor.execute(
                     f"WITH written AS ({self._upsert_sql(key, rows=changed)} "
@@ -1005,6 +1067,60 @@ class _PostgresStage(_Stage):
                 counts.inserted += inserted
                 counts.updated += updated
             cursor.execute(f"DROP TABLE {changed}")
+            if differing:
+                cursor.execute(f"DROP TABLE {self.table}_differ")
+
+    def _students_differing(self, cursor, key: Key) -> int | None:
+        """How many students' staged rows of `key` may differ from their stored rows, those
+        students written to the table `<stage>_differ`; None (no table) when the comparison
+        does not pay or does not apply.
+
+        Per student, on each side: the number of rows and the XOR of a 64-bit hash of each row's
+        staged values (cast to the table's types; the hash seeded afresh for every import). The
+        file's keys are unique, and so are the table's: equal counts and equal XORs mean each
+        staged row has a stored row with the same values, so none of that student's rows can
+        be new or changed (but for a chance of 2^-64 per student). Two parallel scans with a
+        hash aggregate per student, which is about twice as fast as the hash join of every
+        staged row against every stored row. Only when the file holds at least
+        DIGEST_SHARE of the table's rows (else most students' stored rows outnumber their
+        staged ones, and the join comes anyway), and every key column is staged."""
+        staged_keys = {self._stage_name(k) for k in key.columns}
+        if "student_id" not in staged_keys or not staged_keys <= set(self.columns):
+            return None
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [self.fmt.table])
+        if self.written < DIGEST_SHARE * cursor.fetchone()[0]:
+            return None
+        cursor.execute(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+            [self.fmt.table],
+        )
+        types = dict(cursor.fetchall())
+        seed = secrets.randbits(63)
+
+        def digests(table: str, alias: str, staged: bool) -> str:
+            values = ", ".join(
+                f"{alias}.{c}::{types[c]}" for c in self.columns if c != "student_id"
+            )
+            rows = self._qualified(key.rows, alias, staged) if key.rows else "true"
+            return (
+                f"SELECT {alias}.student_id, COUNT(*) AS n, BIT_XOR(hashint8extended("
+                f"hash_record_extended(ROW({values}), 0), {seed})) AS digest "
+                f"FROM {table} {alias} WHERE {rows} GROUP BY {alias}.student_id"
+            )
+
+        cursor.execute(
+            f"CREATE TEMP TABLE {self.table}_differ AS SELECT s.student_id "
+            f"FROM ({digests(self.table, 's', True)}) s "
+            f"LEFT JOIN ({digests(self.fmt.table, 't', False)}) t USING (student_id) "
+            "WHERE t.n IS DISTINCT FROM s.n OR t.digest IS DISTINCT FROM s.digest"
+        )
+        differing = cursor.rowcount
+        if differing == 0:
+            cursor.execute(f"DROP TABLE {self.table}_differ")
+        else:
+            cursor.execute(f"ANALYZE {self.table}_differ")
+        return differing
 
 
 class _DirectCopy(_Stage):

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from records import importing, importing_columns
+from records.csv_format import ATTENDANCE
 from records.importing import MAX_LINE_CHARS, ImportRejected, _UuidSeries, district_import
 from records.importing_columns import UniqueKeys, UuidColumn, plain_file
 from records.models import AttendanceRecord, DisciplineIncident, Enrollment, Grade, StudentOutcome
@@ -165,6 +166,169 @@ def test_a_long_reimport_asks_the_database_only_about_rows_out_of_order(
     asked = [q["sql"] for q in queries.captured_queries]
     assert not [sql for sql in asked if "HAVING COUNT(*) > 1" in sql]
     assert bool([sql for sql in asked if "_suspects" in sql]) is bool(late)
+
+
+@postgres_only
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("late", "problem"),
+    [
+        ("S0,2024-09-01,absent,1\n", "duplicate: line 2 has the same district_id + date + period"),
+        ("S0,2023-09-01,absent,1\n", None),
+    ],
+    ids=["repeating the first line's key", "with a new key"],
+)
+def test_late_rows_of_a_stage_of_many_pages_are_read_from_their_own_page(
+    tmp_path, monkeypatch, late, problem
+):
+    """Rows appended at the end are gathered from the stage's last pages (a TID range), and a
+    late row repeating a key of the first page is still found and reported at its line."""
+    monkeypatch.setattr(importing_columns, "MAX_KEYS", 2)
+    for s in range(10):
+        StudentFactory(district_id=f"S{s}")
+    first = dt.date(2024, 9, 1)
+    rows = [
+        f"S{s},{first + dt.timedelta(days=d)},present,1\n" for s in range(10) for d in range(300)
+    ]
+    header = "district_id,date,status,period\n"
+    (tmp_path / "attendance.csv").write_text(header + rows[0])
+    district_import(folder=tmp_path)
+    (tmp_path / "attendance.csv").write_text(header + "".join(rows) + late)
+
+    with CaptureQueriesContext(connection) as queries:
+        if problem:
+            with pytest.raises(ImportRejected) as caught:
+                district_import(folder=tmp_path)
+            (found,) = caught.value.problems
+            assert (found.line, found.reason) == (len(rows) + 2, problem)
+        else:
+            assert district_import(folder=tmp_path).files["attendance.csv"].inserted == 3000
+
+    gathered = [q["sql"] for q in queries.captured_queries if "_suspects AS SELECT" in q["sql"]]
+    assert len(gathered) == 1  # from the late row's page on: no second pass over the stage
+    page = int(gathered[0].split("ctid >= '(")[1].split(",")[0])
+    assert page > 20  # 3,000 rows of about 80 bytes: the stage's last pages only
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_the_page_of_a_line_is_the_page_holding_it():
+    stage = importing._PostgresStage(ATTENDANCE)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE UNLOGGED TABLE {stage.table} (line bigint, filler text)")
+        cursor.execute(
+            f"INSERT INTO {stage.table} SELECT n, repeat('x', 100) FROM generate_series(2, 5001) n"
+        )
+        cursor.execute(f"SELECT line, (ctid::text::point)[0]::int FROM {stage.table}")
+        pages = dict(cursor.fetchall())
+        assert max(pages.values()) > 50
+        for line in (2, 3, 70, 71, 2500, 4999, 5001):
+            assert stage._page_of(cursor, line) == pages[line], line
+        assert stage._page_of(cursor, 1) == 0  # before the first row
+
+
+def _attendance(tmp_path, rows: list[str]) -> None:
+    (tmp_path / "attendance.csv").write_text("district_id,date,status,period\n" + "".join(rows))
+
+
+def _reimported(tmp_path) -> tuple:
+    """Import the folder; (inserted, updated, the statements run)."""
+    with CaptureQueriesContext(connection) as queries:
+        counts = district_import(folder=tmp_path).files["attendance.csv"]
+    return counts.inserted, counts.updated, [q["sql"] for q in queries.captured_queries]
+
+
+def _year(students: int = 3, days: int = 20) -> list[str]:
+    first = dt.date(2025, 9, 1)
+    return [
+        f"S{s},{first + dt.timedelta(days=d)},present,1\n"
+        for s in range(students)
+        for d in range(days)
+    ]
+
+
+@pytest.fixture
+def three_students(db):
+    for s in range(3):
+        StudentFactory(district_id=f"S{s}")
+
+
+@postgres_only
+def test_an_unchanged_full_extract_is_compared_per_student_without_the_join(
+    tmp_path, three_students
+):
+    rows = _year()
+    _attendance(tmp_path, rows)
+    district_import(folder=tmp_path)
+    stored = sorted(AttendanceRecord.objects.values_list("id", "student_id", "date", "status"))
+
+    inserted, updated, asked = _reimported(tmp_path)
+
+    assert (inserted, updated) == (0, 0)
+    assert [sql for sql in asked if "_differ AS" in sql]  # the digests ran
+    assert not [sql for sql in asked if "_changed AS" in sql]  # and no join was needed
+    assert sorted(
+        AttendanceRecord.objects.values_list("id", "student_id", "date", "status")
+    ) == stored
+
+
+@postgres_only
+def test_the_join_looks_only_at_students_whose_digests_differ(tmp_path, three_students):
+    rows = _year()
+    _attendance(tmp_path, rows)
+    district_import(folder=tmp_path)
+    # S0: two statuses swapped between two days (the same values, on other days: an XOR of
+    # per-value hashes would miss it); S1: a new day; S2 unchanged.
+    rows[0], rows[1] = rows[0].replace("present", "absent"), rows[1].replace("present", "tardy")
+    _attendance(tmp_path, [*rows, "S1,2025-09-22,excused,1\n"])
+    district_import(folder=tmp_path)
+    rows[0], rows[1] = rows[0].replace("absent", "tardy"), rows[1].replace("tardy", "absent")
+    _attendance(tmp_path, [*rows, "S1,2025-09-22,excused,1\n", "S1,2025-09-23,absent,1\n"])
+
+    inserted, updated, asked = _reimported(tmp_path)
+
+    assert (inserted, updated) == (1, 2)
+    (join,) = [sql for sql in asked if "_changed AS" in sql]
+    assert "_differ)" in join
+    assert list(
+        AttendanceRecord.objects.filter(student__district_id="S0")
+        .order_by("date")
+        .values_list("status", flat=True)[:3]
+    ) == ["tardy", "absent", "present"]
+    assert AttendanceRecord.objects.filter(student__district_id="S1").count() == 22
+
+
+@postgres_only
+def test_a_file_of_a_few_days_joins_without_digests(tmp_path, three_students):
+    """Most of the table is not in the file: every student's stored rows outnumber the staged
+    ones, so the digests would send every student to the join anyway."""
+    rows = _year()
+    _attendance(tmp_path, rows)
+    district_import(folder=tmp_path)
+    last_day = [r for r in rows if "2025-09-20" in r]
+    _attendance(tmp_path, [last_day[0].replace("present", "absent"), *last_day[1:]])
+
+    inserted, updated, asked = _reimported(tmp_path)
+
+    assert (inserted, updated) == (0, 1)
+    assert not [sql for sql in asked if "_differ AS" in sql]
+
+
+@postgres_only
+def test_a_file_without_a_key_column_is_not_compared_by_digest(tmp_path, three_students):
+    """Without the period column the staged rows key on no period: a stored row with a period
+    is another key, so equal values without the period must not read as unchanged."""
+    rows = _year(students=1, days=5)
+    _attendance(tmp_path, rows)
+    district_import(folder=tmp_path)
+    (tmp_path / "attendance.csv").write_text(
+        "district_id,date,status\n" + "".join(r.rsplit(",", 1)[0] + "\n" for r in rows)
+    )
+
+    inserted, updated, asked = _reimported(tmp_path)
+
+    assert (inserted, updated) == (5, 0)
+    assert not [sql for sql in asked if "_differ AS" in sql]
 
 
 @pytest.mark.parametrize(
