@@ -464,7 +464,7 @@ def _header_plan(fmt: FileFormat, name: str, header: list[str] | None, problems:
 # periods, course ids, district ids), so most rows are checked by dictionary lookups alone.
 CACHE_LIMIT = 50_000
 # A re-import compares per-student digests before the join when its file holds at least this
-# share of the table's rows (_PostgresStage._students_differing).
+# share of the table's rows (_PostgresStage._groups_differing).
 DIGEST_SHARE = 0.9
 
 
@@ -783,8 +783,8 @@ class _Stage:
     def _changed_sql(self, key: Key, only: str | None = None) -> str:
         """The staged rows of `key` whose key is new or whose values differ from the stored
         row's: one hash join of the file against the table, instead of an index probe (and a
-        row lock) per unchanged row of a re-import. `only`: a table of the students to look at
-        (both sides' rows of other students are left out before the join)."""
+        row lock) per unchanged row of a re-import. `only`: a table of the groups of rows
+        (`_groups`) to look at (both sides' other rows are left out before the join)."""
         key_columns = {self._stage_name(k) for k in key.columns}
         updates = [c for c in self.columns if c not in key_columns]
         # No stored row: its key columns are NULL (never so in a stored row), so the hash table
@@ -794,8 +794,10 @@ class _Stage:
         rows = self._qualified(key.rows, "s", True) if key.rows else "true"
         stored = self.fmt.table
         if only:
-            rows += f" AND s.student_id IN (SELECT student_id FROM {only})"
-            stored = f"(SELECT * FROM {stored} WHERE student_id IN (SELECT student_id FROM {only}))"
+            group = ", ".join(self._groups("s"))
+            rows += f" AND ({group}) IN (SELECT * FROM {only})"
+            inside = f"({', '.join(self._groups(stored))}) IN (SELECT * FROM {only})"
+            stored = f"(SELECT * FROM {stored} WHERE {inside})"
         return (
             f"SELECT s.id, {', '.join('s.' + c for c in self.columns)} FROM {self.table} s "
             f"LEFT JOIN {stored} t ON {self._key_join(key)} "
@@ -1047,11 +1049,11 @@ class _PostgresStage(_Stage):
         """Two steps: the new or changed rows gathered by one parallel hash join into a
         temporary table (none, for an unchanged file), then the upsert of only those. Before
         the join, when the file holds about all the table's rows (a full extract imported
-        again), the students whose rows may differ (`_students_differing`): the join then
-        looks at theirs only, and at nothing when none may."""
+        again), the groups of rows (a student's four weeks) that may differ (`_groups_differing`):
+        the join then looks at theirs only, and at nothing when none may."""
         changed = f"{self.table}_changed"
         with connection.cursor() as cursor:
-            differing = self._students_differing(cursor, key)
+            differing = self._groups_differing(cursor, key)
             if differing == 0:
                 return
             sql = self._changed_sql(key, only=f"{self.table}_differ" if differing else None)
@@ -1070,20 +1072,21 @@ class _PostgresStage(_Stage):
             if differing:
                 cursor.execute(f"DROP TABLE {self.table}_differ")
 
-    def _students_differing(self, cursor, key: Key) -> int | None:
-        """How many students' staged rows of `key` may differ from their stored rows, those
-        students written to the table `<stage>_differ`; None (no table) when the comparison
-        does not pay or does not apply.
+    def _groups_differing(self, cursor, key: Key) -> int | None:
+        """How many groups of rows of `key` (a student's rows of four weeks: `_groups`) may differ
+        between the file and the table, those groups written to the table `<stage>_differ`;
+        None (no table) when the comparison does not pay or does not apply.
 
-        Per student, on each side: the number of rows and the XOR of a 64-bit hash of each row's
+        Per group, on each side: the number of rows and the XOR of a 64-bit hash of each row's
         staged values (cast to the table's types; the hash seeded afresh for every import). The
         file's keys are unique, and so are the table's: equal counts and equal XORs mean each
-        staged row has a stored row with the same values, so none of that student's rows can
-        be new or changed (but for a chance of 2^-64 per student). Two parallel scans with a
-        hash aggregate per student, which is about twice as fast as the hash join of every
-        staged row against every stored row. Only when the file holds at least
-        DIGEST_SHARE of the table's rows (else most students' stored rows outnumber their
-        staged ones, and the join comes anyway), and every key column is staged."""
+        staged row has a stored row with the same values, so none of the group's rows can be
+        new or changed (but for a chance of 2^-64 per group). Two parallel scans with a hash
+        aggregate, about half the time of the hash join of every staged row against every
+        stored row; a full extract with this week's new days sends only the current four
+        weeks' rows to the join. Only when the file holds at least DIGEST_SHARE of the table's
+        rows (else most students' stored rows outnumber their staged ones, and the join comes
+        anyway), and every key column is staged."""
         staged_keys = {self._stage_name(k) for k in key.columns}
         if "student_id" not in staged_keys or not staged_keys <= set(self.columns):
             return None
@@ -1096,6 +1099,8 @@ class _PostgresStage(_Stage):
             [self.fmt.table],
         )
         types = dict(cursor.fetchall())
+        dates = [c for c in key.columns if types.get(self._stage_name(c)) == "date"]
+        self._dated_by = self._stage_name(dates[0]) if dates else None
         seed = secrets.randbits(63)
 
         def digests(table: str, alias: str, staged: bool) -> str:
@@ -1103,16 +1108,20 @@ class _PostgresStage(_Stage):
                 f"{alias}.{c}::{types[c]}" for c in self.columns if c != "student_id"
             )
             rows = self._qualified(key.rows, alias, staged) if key.rows else "true"
+            groups = self._groups(alias)
+            named = ", ".join(f"{g} AS g{n}" for n, g in enumerate(groups))
             return (
-                f"SELECT {alias}.student_id, COUNT(*) AS n, BIT_XOR(hashint8extended("
+                f"SELECT {named}, COUNT(*) AS n, BIT_XOR(hashint8extended("
                 f"hash_record_extended(ROW({values}), 0), {seed})) AS digest "
-                f"FROM {table} {alias} WHERE {rows} GROUP BY {alias}.student_id"
+                f"FROM {table} {alias} WHERE {rows} GROUP BY {', '.join(groups)}"
             )
 
+        on = " AND ".join(f"t.g{n} = s.g{n}" for n in range(len(self._groups("s"))))
+        listed = ", ".join(f"s.g{n}" for n in range(len(self._groups("s"))))
         cursor.execute(
-            f"CREATE TEMP TABLE {self.table}_differ AS SELECT s.student_id "
+            f"CREATE TEMP TABLE {self.table}_differ AS SELECT {listed} "
             f"FROM ({digests(self.table, 's', True)}) s "
-            f"LEFT JOIN ({digests(self.fmt.table, 't', False)}) t USING (student_id) "
+            f"LEFT JOIN ({digests(self.fmt.table, 't', False)}) t ON {on} "
             "WHERE t.n IS DISTINCT FROM s.n OR t.digest IS DISTINCT FROM s.digest"
         )
         differing = cursor.rowcount
@@ -1121,6 +1130,18 @@ class _PostgresStage(_Stage):
         else:
             cursor.execute(f"ANALYZE {self.table}_differ")
         return differing
+
+    _dated_by: str | None = None
+
+    def _groups(self, alias: str) -> list[str]:
+        """The digests' groups of rows: the student, and the four weeks holding the key's first
+        date column if it has one (days since a Monday, in 28s; -1 for none). Four weeks, not
+        one: a quarter of the groups, and a hash aggregate half as long (1.4 s against 2.1 s
+        for 13.6 million rows; 1.1 s by student alone)."""
+        groups = [f"{alias}.student_id"]
+        if self._dated_by:
+            groups.append(f"COALESCE(({alias}.{self._dated_by} - DATE '2000-01-03') / 28, -1)")
+        return groups
 
 
 class _DirectCopy(_Stage):

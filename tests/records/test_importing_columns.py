@@ -267,9 +267,9 @@ def test_an_unchanged_full_extract_is_compared_per_student_without_the_join(
     assert (inserted, updated) == (0, 0)
     assert [sql for sql in asked if "_differ AS" in sql]  # the digests ran
     assert not [sql for sql in asked if "_changed AS" in sql]  # and no join was needed
-    assert sorted(
-        AttendanceRecord.objects.values_list("id", "student_id", "date", "status")
-    ) == stored
+    assert (
+        sorted(AttendanceRecord.objects.values_list("id", "student_id", "date", "status")) == stored
+    )
 
 
 @postgres_only
@@ -296,6 +296,41 @@ def test_the_join_looks_only_at_students_whose_digests_differ(tmp_path, three_st
         .values_list("status", flat=True)[:3]
     ) == ["tardy", "absent", "present"]
     assert AttendanceRecord.objects.filter(student__district_id="S1").count() == 22
+
+
+@postgres_only
+def test_a_full_extract_with_new_days_joins_only_the_weeks_of_the_new_days(
+    tmp_path, three_students, monkeypatch
+):
+    """The nightly full extract: every student has a new day, so every student's rows differ,
+    but only the four weeks holding the new day go to the join."""
+    rows = _year()  # 2025-09-01 (a Monday) to 2025-09-20
+    _attendance(tmp_path, rows)
+    district_import(folder=tmp_path)
+    # 2025-09-21: in the four weeks from 2025-09-08, whose 13 days to the 20th each student has.
+    _attendance(tmp_path, rows + [f"S{s},2025-09-21,present,1\n" for s in range(3)])
+    looked_at = []
+    groups_differing = importing._PostgresStage._groups_differing
+
+    def spy(stage, cursor, key):
+        differing = groups_differing(stage, cursor, key)
+        groups = ", ".join(stage._groups("attendance_records"))
+        cursor.execute(
+            f"SELECT COUNT(*) FROM attendance_records "
+            f"WHERE ({groups}) IN (SELECT * FROM {stage.table}_differ)"
+        )
+        looked_at.append((differing, cursor.fetchone()[0]))
+        return differing
+
+    monkeypatch.setattr(importing._PostgresStage, "_groups_differing", spy)
+
+    inserted, updated, asked = _reimported(tmp_path)
+
+    assert (inserted, updated) == (3, 0)
+    assert looked_at == [(3, 39)]  # each student's four weeks of the new day: 13 rows, not 20
+    (join,) = [sql for sql in asked if "_changed AS" in sql]
+    assert "_differ)" in join
+    assert AttendanceRecord.objects.count() == 63
 
 
 @postgres_only
