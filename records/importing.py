@@ -794,9 +794,9 @@ class _Stage:
         rows = self._qualified(key.rows, "s", True) if key.rows else "true"
         stored = self.fmt.table
         if only:
-            group = ", ".join(self._groups("s"))
+            group = ", ".join(self._groups(key, "s"))
             rows += f" AND ({group}) IN (SELECT * FROM {only})"
-            inside = f"({', '.join(self._groups(stored))}) IN (SELECT * FROM {only})"
+            inside = f"({', '.join(self._groups(key, stored))}) IN (SELECT * FROM {only})"
             stored = f"(SELECT * FROM {stored} WHERE {inside})"
         return (
             f"SELECT s.id, {', '.join('s.' + c for c in self.columns)} FROM {self.table} s "
@@ -1014,12 +1014,7 @@ class _PostgresStage(_Stage):
         self.table = f"stage_{fmt.name}_{secrets.token_hex(6)}"
 
     def write_chunks(self, chunks: ChunkFile, binary: bool) -> None:
-        # The caller's savepoint is a subtransaction of its own: emptied in it, the stage may
-        # take frozen rows (a rolled-back savepoint leaves it as it was, empty).
-        with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {self.table}")
-        _copy_in(self.table, ["line", "id", *self.columns], chunks, binary, freeze=True)
-        self._analyze()
+        self._copy_frozen(chunks, binary)
 
     def _create_table(self, types: list[str]) -> None:
         columns = ", ".join(f"{c} {t}" for c, t in zip(self.columns, types, strict=True))
@@ -1030,11 +1025,16 @@ class _PostgresStage(_Stage):
             )
 
     def write(self, rows: Iterator[list]) -> None:
+        source = _CsvLines(rows)
+        self._copy_frozen(source)
+        self.written = source.count
+
+    def _copy_frozen(self, source, binary: bool = False) -> None:
+        """COPY into the stage with frozen rows, then analyse it. Emptied first in the caller's
+        (sub)transaction, as FREEZE requires (a rolled-back savepoint leaves it as it was)."""
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {self.table}")
-        source = _CsvLines(rows)
-        _copy_in(self.table, ["line", "id", *self.columns], source, freeze=True)
-        self.written = source.count
+        _copy_in(self.table, ["line", "id", *self.columns], source, binary, freeze=True)
         self._analyze()
 
     def _analyze(self) -> None:
@@ -1093,31 +1093,25 @@ class _PostgresStage(_Stage):
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [self.fmt.table])
         if self.written < DIGEST_SHARE * cursor.fetchone()[0]:
             return None
-        cursor.execute(
-            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-            "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-            [self.fmt.table],
-        )
-        types = dict(cursor.fetchall())
-        dates = [c for c in key.columns if types.get(self._stage_name(c)) == "date"]
-        self._dated_by = self._stage_name(dates[0]) if dates else None
+        types = _stored_types(cursor, self.fmt.table, modifiers=True)
         seed = secrets.randbits(63)
+        groups = len(self._groups(key, "s"))
 
         def digests(table: str, alias: str, staged: bool) -> str:
             values = ", ".join(
                 f"{alias}.{c}::{types[c]}" for c in self.columns if c != "student_id"
             )
             rows = self._qualified(key.rows, alias, staged) if key.rows else "true"
-            groups = self._groups(alias)
-            named = ", ".join(f"{g} AS g{n}" for n, g in enumerate(groups))
+            grouped = self._groups(key, alias)
+            named = ", ".join(f"{g} AS g{n}" for n, g in enumerate(grouped))
             return (
                 f"SELECT {named}, COUNT(*) AS n, BIT_XOR(hashint8extended("
                 f"hash_record_extended(ROW({values}), 0), {seed})) AS digest "
-                f"FROM {table} {alias} WHERE {rows} GROUP BY {', '.join(groups)}"
+                f"FROM {table} {alias} WHERE {rows} GROUP BY {', '.join(grouped)}"
             )
 
-        on = " AND ".join(f"t.g{n} = s.g{n}" for n in range(len(self._groups("s"))))
-        listed = ", ".join(f"s.g{n}" for n in range(len(self._groups("s"))))
+        on = " AND ".join(f"t.g{n} = s.g{n}" for n in range(groups))
+        listed = ", ".join(f"s.g{n}" for n in range(groups))
         cursor.execute(
             f"CREATE TEMP TABLE {self.table}_differ AS SELECT {listed} "
             f"FROM ({digests(self.table, 's', True)}) s "
@@ -1131,17 +1125,28 @@ class _PostgresStage(_Stage):
             cursor.execute(f"ANALYZE {self.table}_differ")
         return differing
 
-    _dated_by: str | None = None
-
-    def _groups(self, alias: str) -> list[str]:
-        """The digests' groups of rows: the student, and the four weeks holding the key's first
-        date column if it has one (days since a Monday, in 28s; -1 for none). Four weeks, not
-        one: a quarter of the groups, and a hash aggregate half as long (1.4 s against 2.1 s
-        for 13.6 million rows; 1.1 s by student alone)."""
+    def _groups(self, key: Key, alias: str) -> list[str]:
+        """The digests' groups of rows of `key`: the student, and the four weeks holding the
+        key's first date column if it has one (days since a Monday, in 28s; -1 for none). Four
+        weeks, not one: a quarter of the groups, and a hash aggregate half as long (1.4 s
+        against 2.1 s for 13.6 million rows; 1.1 s by student alone)."""
+        types = dict(zip(self.columns, self.types, strict=True))
+        dates = [c for c in map(self._stage_name, key.columns) if types.get(c) == "date"]
         groups = [f"{alias}.student_id"]
-        if self._dated_by:
-            groups.append(f"COALESCE(({alias}.{self._dated_by} - DATE '2000-01-03') / 28, -1)")
+        if dates:
+            groups.append(f"COALESCE(({alias}.{dates[0]} - DATE '2000-01-03') / 28, -1)")
         return groups
+
+
+def _stored_types(cursor, table: str, modifiers: bool = False) -> dict[str, str]:
+    """Each column of `table` and its PostgreSQL type (`character varying`, or with
+    `modifiers` `character varying(20)`)."""
+    cursor.execute(
+        f"SELECT attname, format_type(atttypid, {'atttypmod' if modifiers else 'NULL'}) "
+        "FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+        [table],
+    )
+    return dict(cursor.fetchall())
 
 
 class _DirectCopy(_Stage):
@@ -1154,12 +1159,7 @@ class _DirectCopy(_Stage):
         """The table's own column types; None (so CSV) when one is not the type the values are
         checked as (an integer column stored as smallint would refuse a 4-byte integer)."""
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
-                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-                [self.fmt.table],
-            )
-            stored = dict(cursor.fetchall())
+            stored = _stored_types(cursor, self.fmt.table)
         same = {"character varying": "text"}
         types = [stored.get(c, "") for c in self.columns]
         return types if [same.get(t, t) for t in types] == self.types else None

@@ -314,7 +314,7 @@ def test_a_full_extract_with_new_days_joins_only_the_weeks_of_the_new_days(
 
     def spy(stage, cursor, key):
         differing = groups_differing(stage, cursor, key)
-        groups = ", ".join(stage._groups("attendance_records"))
+        groups = ", ".join(stage._groups(key, "attendance_records"))
         cursor.execute(
             f"SELECT COUNT(*) FROM attendance_records "
             f"WHERE ({groups}) IN (SELECT * FROM {stage.table}_differ)"
